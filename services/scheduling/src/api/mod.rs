@@ -1,0 +1,437 @@
+//! The gRPC edge: decode, authenticate, validate, call the use cases, map errors.
+
+mod convert;
+
+use std::pin::Pin;
+
+use hospital_proto::scheduling::{self as pb, scheduling_service_server::SchedulingService};
+use prost::Message;
+use service_kit::{
+    Error,
+    auth::{OrgScope, Principal},
+    clock::SharedClock,
+    error::Violations,
+};
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    app::{self, Scheduling},
+    domain::{
+        branch::{BranchPatch, Region},
+        customer::Customer,
+    },
+};
+use convert::*;
+
+/// The tonic service.
+#[derive(Clone)]
+pub struct Api {
+    app: Scheduling,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api").field("app", &self.app).finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    /// The edge over the use cases.
+    pub fn new(app: Scheduling, clock: SharedClock) -> Self {
+        Self { app, clock }
+    }
+}
+
+type Reply<T> = Result<Response<T>, Status>;
+
+fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
+    Principal::from_request(req).map_err(Status::from)
+}
+
+fn ok<T>(value: T) -> Reply<T> {
+    Ok(Response::new(value))
+}
+
+fn patch_from(
+    name: Option<String>,
+    brand: Option<String>,
+    time_zone: Option<String>,
+    hours: Option<&[pb::OpeningHours]>,
+    holidays: Option<&[hospital_proto::common::Date]>,
+    wait_promise_minutes: Option<u32>,
+    cutoff: Option<&hospital_proto::common::TimeOfDay>,
+) -> Result<BranchPatch, Error> {
+    let mut v = Violations::new();
+    let patch = BranchPatch {
+        name,
+        brand,
+        time_zone: time_zone.filter(|t| !t.is_empty()),
+        opening_hours: hours.map(|h| opening_hours(h, "opening_hours", &mut v)),
+        holidays: holidays.map(|d| convert::holidays(d, "holidays", &mut v)),
+        wait_promise_minutes,
+        fasting_cutoff: time_in(cutoff, "fasting_arrival_cutoff", &mut v),
+    };
+    v.into_result()?;
+    Ok(patch)
+}
+
+#[tonic::async_trait]
+impl SchedulingService for Api {
+    async fn create_branch(&self, req: Request<pb::CreateBranchRequest>) -> Reply<pb::CreateBranchResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let region = r.region.unwrap_or_default();
+        let patch = patch_from(
+            Some(r.name).filter(|s| !s.trim().is_empty()),
+            Some(r.brand).filter(|s| !s.trim().is_empty()),
+            Some(r.time_zone),
+            Some(&r.opening_hours),
+            Some(&r.holidays),
+            Some(r.wait_promise_minutes).filter(|m| *m != 0),
+            r.fasting_arrival_cutoff.as_ref(),
+        )?;
+        let cmd = app::CreateBranch {
+            request_id: r.request_id,
+            code: r.code,
+            region: Region {
+                province: region.province,
+                city: region.city,
+            },
+            patch,
+        };
+        let branch = self.app.create_branch(&p, cmd).await?;
+        ok(pb::CreateBranchResponse { branch: Some(branch_out(&branch)) })
+    }
+
+    async fn update_branch(&self, req: Request<pb::UpdateBranchRequest>) -> Reply<pb::UpdateBranchResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.branch_id, "branch_id")?;
+        let patch = patch_from(
+            r.name,
+            r.brand,
+            r.time_zone,
+            r.opening_hours.as_ref().map(|h| h.hours.as_slice()),
+            r.holidays.as_ref().map(|h| h.dates.as_slice()),
+            r.wait_promise_minutes,
+            r.fasting_arrival_cutoff.as_ref(),
+        )?;
+        let cmd = app::UpdateBranch {
+            branch_id: r.branch_id,
+            expected_version: r.expected_version,
+            patch,
+        };
+        let branch = self.app.update_branch(&p, cmd).await?;
+        ok(pb::UpdateBranchResponse { branch: Some(branch_out(&branch)) })
+    }
+
+    async fn get_branch(&self, req: Request<pb::GetBranchRequest>) -> Reply<pb::GetBranchResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.branch_id, "branch_id")?;
+        let branch = self.app.get_branch(&p, &r.branch_id).await?;
+        ok(pb::GetBranchResponse { branch: Some(branch_out(&branch)) })
+    }
+
+    async fn list_branches(&self, req: Request<pb::ListBranchesRequest>) -> Reply<pb::ListBranchesResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let (branches, next) = self
+            .app
+            .list_branches(&p, r.region_path, r.brand, r.page_size, r.page_token)
+            .await?;
+        ok(pb::ListBranchesResponse {
+            branches: branches.iter().map(branch_out).collect(),
+            next_page_token: next,
+        })
+    }
+
+    async fn create_exam_item(&self, req: Request<pb::CreateExamItemRequest>) -> Reply<pb::CreateExamItemResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let cmd = app::CreateExamItem {
+            request_id: r.request_id,
+            code: r.code,
+            name: r.name,
+            department: r.department,
+            duration_minutes: r.duration_minutes,
+            fasting_required: r.fasting_required,
+            order_hint: r.order_hint,
+        };
+        let item = self.app.create_exam_item(&p, cmd).await?;
+        ok(pb::CreateExamItemResponse { exam_item: Some(item_out(&item)) })
+    }
+
+    async fn list_exam_items(&self, req: Request<pb::ListExamItemsRequest>) -> Reply<pb::ListExamItemsResponse> {
+        principal(&req)?;
+        let r = req.into_inner();
+        let (items, next) = self.app.list_exam_items(r.page_size, &r.page_token).await?;
+        ok(pb::ListExamItemsResponse {
+            exam_items: items.iter().map(item_out).collect(),
+            next_page_token: next,
+        })
+    }
+
+    async fn create_package(&self, req: Request<pb::CreatePackageRequest>) -> Reply<pb::CreatePackageResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let price = r.price.unwrap_or_default();
+        let cmd = app::CreatePackage {
+            request_id: r.request_id,
+            code: r.code,
+            name: r.name,
+            exam_item_ids: r.exam_item_ids,
+            currency: price.currency_code,
+            price_minor: price.minor_units,
+        };
+        let package = self.app.create_package(&p, cmd).await?;
+        ok(pb::CreatePackageResponse { package: Some(package_out(&package)) })
+    }
+
+    async fn get_package(&self, req: Request<pb::GetPackageRequest>) -> Reply<pb::GetPackageResponse> {
+        principal(&req)?;
+        let r = req.into_inner();
+        required(&r.package_id, "package_id")?;
+        let package = self.app.get_package(&r.package_id).await?;
+        ok(pb::GetPackageResponse { package: Some(package_out(&package)) })
+    }
+
+    async fn list_packages(&self, req: Request<pb::ListPackagesRequest>) -> Reply<pb::ListPackagesResponse> {
+        principal(&req)?;
+        let r = req.into_inner();
+        let (packages, next) = self.app.list_packages(r.page_size, &r.page_token).await?;
+        ok(pb::ListPackagesResponse {
+            packages: packages.iter().map(package_out).collect(),
+            next_page_token: next,
+        })
+    }
+
+    async fn set_weekly_template(&self, req: Request<pb::SetWeeklyTemplateRequest>) -> Reply<pb::SetWeeklyTemplateResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.branch_id, "branch_id")?;
+        let windows = windows(&r.windows)?;
+        let saved = self.app.set_template(&p, &r.branch_id, windows).await?;
+        ok(pb::SetWeeklyTemplateResponse { windows: windows_out(&saved) })
+    }
+
+    async fn get_weekly_template(&self, req: Request<pb::GetWeeklyTemplateRequest>) -> Reply<pb::GetWeeklyTemplateResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.branch_id, "branch_id")?;
+        let saved = self.app.get_template(&p, &r.branch_id).await?;
+        ok(pb::GetWeeklyTemplateResponse { windows: windows_out(&saved) })
+    }
+
+    async fn generate_slots(&self, req: Request<pb::GenerateSlotsRequest>) -> Reply<pb::GenerateSlotsResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.branch_id, "branch_id")?;
+        let report = self
+            .app
+            .generate_slots(&p, &r.branch_id, date(r.from.as_ref()), date(r.to.as_ref()))
+            .await?;
+        ok(pb::GenerateSlotsResponse {
+            created: report.created,
+            already_present: report.already_present,
+            holidays_skipped: report.holidays_skipped,
+        })
+    }
+
+    async fn search_availability(&self, req: Request<pb::SearchAvailabilityRequest>) -> Reply<pb::SearchAvailabilityResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.check(!r.branch_id.is_empty(), "branch_id", "required");
+        v.check(!r.package_id.is_empty(), "package_id", "required");
+        v.into_result()?;
+        let slots = self
+            .app
+            .search_availability(&p, &r.branch_id, &r.package_id, date(r.from.as_ref()), date(r.to.as_ref()))
+            .await?;
+        ok(pb::SearchAvailabilityResponse { slots: slots.iter().map(slot_out).collect() })
+    }
+
+    async fn book_appointment(&self, req: Request<pb::BookAppointmentRequest>) -> Reply<pb::BookAppointmentResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.check(!r.slot_id.is_empty(), "slot_id", "required");
+        v.check(!r.package_id.is_empty(), "package_id", "required");
+        let c = r.customer.unwrap_or_default();
+        let customer = Customer::parse(&c.customer_id, &c.name, &c.phone, "customer.", &mut v);
+        app::check_request_id(&r.request_id).or_else(|e| match e {
+            Error::InvalidArgument(more) => {
+                v.0.extend(more.0);
+                Ok(())
+            }
+            other => Err(other),
+        })?;
+        v.into_result()?;
+        let cmd = app::BookCommand {
+            request_id: r.request_id,
+            slot_id: r.slot_id,
+            package_id: r.package_id,
+            customer: customer.expect("validated"),
+        };
+        let apt = self.app.book(&p, cmd).await?;
+        ok(pb::BookAppointmentResponse { appointment: Some(appointment_out(&apt)) })
+    }
+
+    async fn get_appointment(&self, req: Request<pb::GetAppointmentRequest>) -> Reply<pb::GetAppointmentResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.appointment_id, "appointment_id")?;
+        let apt = self.app.get_appointment(&p, &r.appointment_id).await?;
+        ok(pb::GetAppointmentResponse { appointment: Some(appointment_out(&apt)) })
+    }
+
+    async fn list_appointments(&self, req: Request<pb::ListAppointmentsRequest>) -> Reply<pb::ListAppointmentsResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let date = match r.date.as_ref() {
+            None => None,
+            some => required_date(some, "date", &mut v),
+        };
+        let phone = if r.customer_phone.is_empty() {
+            String::new()
+        } else {
+            match crate::domain::customer::Phone::parse(&r.customer_phone) {
+                Some(p) => p.digits().to_owned(),
+                None => {
+                    v.add("customer_phone", "must be an 11-digit mobile number");
+                    String::new()
+                }
+            }
+        };
+        if r.branch_id.is_empty() && !matches!(p.scope, OrgScope::Branch(_)) && date.is_none() && phone.is_empty() {
+            v.add("branch_id", "required unless a date or a phone narrows the search");
+        }
+        v.into_result()?;
+        let query = app::ListAppointments {
+            branch_id: r.branch_id,
+            date,
+            status: status_filter(r.status)?,
+            phone,
+            page_size: r.page_size,
+            page_token: r.page_token,
+        };
+        let (page, next) = self.app.list_appointments(&p, query).await?;
+        ok(pb::ListAppointmentsResponse {
+            appointments: page.iter().map(appointment_out).collect(),
+            next_page_token: next,
+        })
+    }
+
+    async fn reschedule_appointment(&self, req: Request<pb::RescheduleAppointmentRequest>) -> Reply<pb::RescheduleAppointmentResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.check(!r.appointment_id.is_empty(), "appointment_id", "required");
+        v.check(!r.new_slot_id.is_empty(), "new_slot_id", "required");
+        v.into_result()?;
+        let apt = self
+            .app
+            .reschedule(&p, &r.appointment_id, &r.new_slot_id, r.expected_version)
+            .await?;
+        ok(pb::RescheduleAppointmentResponse { appointment: Some(appointment_out(&apt)) })
+    }
+
+    async fn cancel_appointment(&self, req: Request<pb::CancelAppointmentRequest>) -> Reply<pb::CancelAppointmentResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.appointment_id, "appointment_id")?;
+        let reason = cancel_reason(r.reason)?;
+        if r.note.chars().count() > 500 {
+            return Err(Error::invalid("note", "at most 500 characters").into());
+        }
+        let apt = self.app.cancel(&p, &r.appointment_id, reason, r.note).await?;
+        ok(pb::CancelAppointmentResponse { appointment: Some(appointment_out(&apt)) })
+    }
+
+    async fn mark_no_show(&self, req: Request<pb::MarkNoShowRequest>) -> Reply<pb::MarkNoShowResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.appointment_id, "appointment_id")?;
+        let apt = self.app.mark_no_show(&p, &r.appointment_id).await?;
+        ok(pb::MarkNoShowResponse { appointment: Some(appointment_out(&apt)) })
+    }
+
+    async fn list_appointment_history(&self, req: Request<pb::ListAppointmentHistoryRequest>) -> Reply<pb::ListAppointmentHistoryResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.appointment_id, "appointment_id")?;
+        let changes = self.app.history(&p, &r.appointment_id).await?;
+        ok(pb::ListAppointmentHistoryResponse { changes: changes.iter().map(change_out).collect() })
+    }
+
+    async fn check_in(&self, req: Request<pb::CheckInRequest>) -> Reply<pb::CheckInResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.appointment_id, "appointment_id")?;
+        let visit = self.app.check_in(&p, &r.appointment_id).await?;
+        ok(pb::CheckInResponse { visit: Some(visit_out(&visit, self.clock.now())) })
+    }
+
+    async fn get_visit(&self, req: Request<pb::GetVisitRequest>) -> Reply<pb::GetVisitResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.appointment_id, "appointment_id")?;
+        let visit = self.app.get_visit(&p, &r.appointment_id).await?;
+        ok(pb::GetVisitResponse { visit: Some(visit_out(&visit, self.clock.now())) })
+    }
+
+    async fn call_next(&self, req: Request<pb::CallNextRequest>) -> Reply<pb::CallNextResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.check(!r.branch_id.is_empty(), "branch_id", "required");
+        v.check(!r.exam_item_id.is_empty(), "exam_item_id", "required");
+        v.into_result()?;
+        let entry = self.app.call_next(&p, &r.branch_id, &r.exam_item_id).await?;
+        let now = self.clock.now();
+        ok(pb::CallNextResponse { entry: entry.map(|e| entry_out(&e, now)) })
+    }
+
+    async fn start_exam_item(&self, req: Request<pb::StartExamItemRequest>) -> Reply<pb::StartExamItemResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.entry_id, "entry_id")?;
+        let entry = self.app.start_item(&p, &r.entry_id).await?;
+        ok(pb::StartExamItemResponse { entry: Some(entry_out(&entry, self.clock.now())) })
+    }
+
+    async fn complete_exam_item(&self, req: Request<pb::CompleteExamItemRequest>) -> Reply<pb::CompleteExamItemResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.entry_id, "entry_id")?;
+        let visit = self.app.complete_item(&p, &r.entry_id).await?;
+        ok(pb::CompleteExamItemResponse { visit: Some(visit_out(&visit, self.clock.now())) })
+    }
+
+    type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::SchedulingEvent, Status>> + Send>>;
+
+    async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
+        let p = principal(&req)?;
+        p.require_role(app::roles::SUBSCRIBE, "read the event feed")?;
+        let r = req.into_inner();
+        if !r.branch_id.is_empty() {
+            self.app.get_branch(&p, &r.branch_id).await?;
+        }
+        let stream = self
+            .app
+            .outbox()
+            .subscribe(r.after, p.scope.clone(), r.branch_id)
+            .map(|item| {
+                let published = item.map_err(Status::from)?;
+                let mut event = pb::SchedulingEvent::decode(published.payload.as_slice())
+                    .map_err(|e| Status::internal(format!("corrupt event {}: {e}", published.event_id)))?;
+                event.position = published.position;
+                Ok(event)
+            });
+        ok(Box::pin(stream))
+    }
+}

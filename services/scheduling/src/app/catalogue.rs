@@ -1,0 +1,141 @@
+//! Exam catalogue use cases.
+
+use service_kit::{Error, Result, auth::Principal, ids::new_id};
+
+use super::{Scheduling, branches::next_token, check_request_id, page_size, roles};
+use crate::{
+    domain::catalogue::{self, ExamItem, Package},
+    store,
+};
+
+/// A new exam item.
+#[derive(Debug, Clone)]
+pub struct CreateExamItem {
+    /// Idempotency key.
+    pub request_id: String,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Department.
+    pub department: String,
+    /// Minutes.
+    pub duration_minutes: u32,
+    /// Fasting.
+    pub fasting_required: bool,
+    /// Route tie-breaker.
+    pub order_hint: i32,
+}
+
+/// A new package.
+#[derive(Debug, Clone)]
+pub struct CreatePackage {
+    /// Idempotency key.
+    pub request_id: String,
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Items, in catalogue order.
+    pub exam_item_ids: Vec<String>,
+    /// Currency.
+    pub currency: String,
+    /// Price in minor units.
+    pub price_minor: i64,
+}
+
+impl Scheduling {
+    /// Adds an exam item to the catalogue.
+    pub async fn create_exam_item(&self, p: &Principal, cmd: CreateExamItem) -> Result<ExamItem> {
+        p.require_role(roles::CATALOGUE_ADMIN, "maintain the exam catalogue")?;
+        check_request_id(&cmd.request_id)?;
+        let item = ExamItem {
+            id: new_id("item"),
+            code: cmd.code,
+            name: cmd.name.trim().to_owned(),
+            department: cmd.department.trim().to_owned(),
+            duration_minutes: cmd.duration_minutes,
+            fasting_required: cmd.fasting_required,
+            order_hint: cmd.order_hint,
+            created_at: self.clock.now(),
+        };
+        catalogue::validate_item(&item)?;
+        let mut conn = self.conn().await?;
+        if let Some(existing) = store::catalogue::item_by_request(&mut conn, &cmd.request_id).await? {
+            return Ok(existing);
+        }
+        match store::catalogue::insert_item(&mut conn, &item, &cmd.request_id).await {
+            Ok(()) => Ok(item),
+            Err(Error::AlreadyExists(_)) => store::catalogue::item_by_request(&mut conn, &cmd.request_id)
+                .await?
+                .ok_or_else(|| Error::AlreadyExists(format!("exam item code {} is already used", item.code))),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Exam items by code.
+    pub async fn list_exam_items(&self, page_size_requested: i32, page_token: &str) -> Result<(Vec<ExamItem>, String)> {
+        let limit = page_size(page_size_requested);
+        let items = store::catalogue::list_items(&mut *self.conn().await?, page_token, limit).await?;
+        let next = next_token(&items, limit, |i| i.code.clone());
+        Ok((items, next))
+    }
+
+    /// Adds a package made of existing items.
+    pub async fn create_package(&self, p: &Principal, cmd: CreatePackage) -> Result<Package> {
+        p.require_role(roles::CATALOGUE_ADMIN, "maintain the exam catalogue")?;
+        check_request_id(&cmd.request_id)?;
+        catalogue::validate_package(&cmd.code, &cmd.name, &cmd.exam_item_ids, &cmd.currency, cmd.price_minor)?;
+        let mut tx = self.db.begin().await?;
+        if let Some(existing) = store::catalogue::package_by_request(&mut tx, &cmd.request_id).await? {
+            return Ok(existing);
+        }
+        let items = store::catalogue::items_by_ids(&mut tx, &cmd.exam_item_ids).await?;
+        if items.len() != cmd.exam_item_ids.len() {
+            let missing: Vec<_> = cmd
+                .exam_item_ids
+                .iter()
+                .filter(|id| !items.iter().any(|i| &i.id == *id))
+                .cloned()
+                .collect();
+            return Err(Error::invalid("exam_item_ids", format!("unknown exam items: {}", missing.join(", "))));
+        }
+        let package = Package {
+            id: new_id("pkg"),
+            code: cmd.code,
+            name: cmd.name.trim().to_owned(),
+            items,
+            currency: cmd.currency,
+            price_minor: cmd.price_minor,
+            created_at: self.clock.now(),
+        };
+        match store::catalogue::insert_package(&mut tx, &package, &cmd.request_id).await {
+            Ok(()) => {
+                tx.commit().await?;
+                Ok(package)
+            }
+            Err(Error::AlreadyExists(_)) => {
+                drop(tx);
+                store::catalogue::package_by_request(&mut *self.conn().await?, &cmd.request_id)
+                    .await?
+                    .ok_or_else(|| Error::AlreadyExists(format!("package code {} is already used", package.code)))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One package.
+    pub async fn get_package(&self, id: &str) -> Result<Package> {
+        store::catalogue::get_package(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("package {id}")))
+    }
+
+    /// Packages by code.
+    pub async fn list_packages(&self, page_size_requested: i32, page_token: &str) -> Result<(Vec<Package>, String)> {
+        let limit = page_size(page_size_requested);
+        let packages = store::catalogue::list_packages(&mut *self.conn().await?, page_token, limit).await?;
+        let next = next_token(&packages, limit, |p| p.code.clone());
+        Ok((packages, next))
+    }
+}

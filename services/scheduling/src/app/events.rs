@@ -1,0 +1,65 @@
+//! The events scheduling publishes, written into the outbox inside the caller's
+//! transaction.
+
+use hospital_proto::{common, scheduling as pb};
+use jiff::Timestamp;
+use prost::Message;
+use service_kit::{
+    Result,
+    clock::{to_micros, to_proto},
+    events::{NewEvent, append},
+    ids::new_id,
+};
+use sqlx::AnyConnection;
+
+use crate::domain::{appointment::Appointment, branch::Branch};
+
+pub(crate) use pb::scheduling_event::Kind;
+
+/// Appends one event about `branch`.
+pub(crate) async fn publish(conn: &mut AnyConnection, branch_id: &str, region_path: &str, at: Timestamp, kind: Kind) -> Result<()> {
+    let event_id = new_id("evt");
+    let event = pb::SchedulingEvent {
+        position: 0,
+        event_id: event_id.clone(),
+        occurred_at: Some(to_proto(at)),
+        branch_id: branch_id.to_owned(),
+        kind: Some(kind),
+    };
+    append(
+        conn,
+        &NewEvent {
+            event_id,
+            branch_id: branch_id.to_owned(),
+            region_path: region_path.to_owned(),
+            occurred_at: to_micros(at),
+            payload: event.encode_to_vec(),
+        },
+    )
+    .await
+}
+
+/// Appends an event about an appointment.
+pub(crate) async fn publish_for(conn: &mut AnyConnection, apt: &Appointment, at: Timestamp, kind: Kind) -> Result<()> {
+    publish(conn, &apt.branch_id, &apt.region_path, at, kind).await
+}
+
+pub(crate) fn branch_ref(b: &Branch) -> common::BranchRef {
+    common::BranchRef {
+        branch_id: b.id.clone(),
+        code: b.code.clone(),
+        name: b.name.clone(),
+        region: Some(common::RegionPath {
+            province: b.region.province.clone(),
+            city: b.region.city.clone(),
+        }),
+    }
+}
+
+pub(crate) fn customer_ref(apt: &Appointment) -> common::CustomerRef {
+    common::CustomerRef {
+        customer_id: apt.customer.customer_id.clone(),
+        name: apt.customer.name.clone(),
+        phone_masked: apt.customer.phone.masked(),
+    }
+}

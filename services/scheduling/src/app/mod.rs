@@ -1,0 +1,123 @@
+//! The use cases: authorise against the data, apply the domain rules, persist through the
+//! store in one transaction together with the events the change publishes.
+
+mod appointments;
+mod branches;
+mod capacity;
+mod catalogue;
+mod events;
+mod visits;
+
+use std::sync::Arc;
+
+use service_kit::{
+    Error, Result,
+    auth::{Principal, Role},
+    clock::SharedClock,
+    db::Db,
+    events::Outbox,
+};
+use sqlx::AnyConnection;
+
+pub use appointments::{BookCommand, ListAppointments};
+pub use branches::{CreateBranch, UpdateBranch};
+pub use capacity::GenerateReport;
+pub use catalogue::{CreateExamItem, CreatePackage};
+pub use visits::Visit;
+
+use crate::{domain::branch::Branch, store};
+
+/// Who may do what. Scope (which branches) is checked separately, against the data.
+pub(crate) mod roles {
+    use super::Role::{self, *};
+
+    /// Maintain branches.
+    pub const BRANCH_ADMIN: &[Role] = &[GroupAdmin, RegionAdmin];
+    /// Maintain the exam catalogue.
+    pub const CATALOGUE_ADMIN: &[Role] = &[GroupAdmin];
+    /// Set templates and generate slots.
+    pub const CAPACITY: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector];
+    /// Book, reschedule, cancel.
+    pub const BOOKING: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        FrontDesk,
+        CallCentreAgent,
+        BranchSystem,
+        Service,
+    ];
+    /// On-site actions: check-in, no-show.
+    pub const FRONT_DESK: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector, FrontDesk, BranchSystem];
+    /// Station actions: call, start, complete.
+    pub const STATION: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        FrontDesk,
+        ExamStation,
+        BranchSystem,
+    ];
+    /// Read the event feed.
+    pub const SUBSCRIBE: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector, BranchSystem, Service];
+}
+
+/// The scheduling service's use cases.
+#[derive(Clone)]
+pub struct Scheduling {
+    db: Db,
+    outbox: Arc<Outbox>,
+    clock: SharedClock,
+}
+
+impl std::fmt::Debug for Scheduling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduling").field("db", &self.db).finish_non_exhaustive()
+    }
+}
+
+/// Page size when a list request gives none.
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+/// The largest page a list returns.
+pub const MAX_PAGE_SIZE: i64 = 500;
+
+/// Clamps a requested page size.
+pub fn page_size(requested: i32) -> i64 {
+    match i64::from(requested) {
+        n if n <= 0 => DEFAULT_PAGE_SIZE,
+        n => n.min(MAX_PAGE_SIZE),
+    }
+}
+
+/// Validates a client-chosen idempotency key.
+pub fn check_request_id(request_id: &str) -> Result<()> {
+    if request_id.is_empty() || request_id.len() > 128 || request_id.chars().any(char::is_control) {
+        return Err(Error::invalid("request_id", "required, at most 128 printable characters"));
+    }
+    Ok(())
+}
+
+impl Scheduling {
+    /// Use cases over `db`, publishing through `outbox`, telling time by `clock`.
+    pub fn new(db: Db, outbox: Arc<Outbox>, clock: SharedClock) -> Self {
+        Self { db, outbox, clock }
+    }
+
+    /// The outbox, for the event feed.
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
+    /// A branch, which must exist and lie in the caller's scope.
+    async fn branch_in_scope(&self, conn: &mut AnyConnection, p: &Principal, id: &str) -> Result<Branch> {
+        let branch = store::branches::get(conn, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("branch {id}")))?;
+        p.check_branch(&branch.id, &branch.region.path())?;
+        Ok(branch)
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.db.pool().acquire().await?)
+    }
+}

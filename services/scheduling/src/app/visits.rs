@@ -1,0 +1,316 @@
+//! The visit (检中): check-in, stations working their queues, the wait promise.
+
+use hospital_proto::scheduling as pb;
+use jiff::Timestamp;
+use service_kit::{Error, Result, auth::Principal, clock::to_proto, db::{Tx, retry}, ids::new_id};
+
+use super::{Scheduling, events, roles};
+use crate::{
+    domain::{
+        appointment::{self, Appointment, Status},
+        branch::Branch,
+        visit::{self, EntryStatus, QueueEntry},
+    },
+    store::{self, appointments::Change},
+};
+
+/// A visit: the appointment and its queue entries, by route position.
+#[derive(Debug, Clone)]
+pub struct Visit {
+    /// The appointment.
+    pub appointment: Appointment,
+    /// Its entries.
+    pub entries: Vec<QueueEntry>,
+}
+
+async fn audit(tx: &mut Tx, appointment_id: &str, at: Timestamp, actor: &str, action: &str, detail: String) -> Result<()> {
+    let change = Change {
+        at,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        detail,
+    };
+    store::appointments::record(tx, appointment_id, &change).await
+}
+
+/// Re-plans the entries not yet started and puts the first of them in its queue when the
+/// customer is in none. Returns the entries changed, with their previous status.
+async fn replan(tx: &mut Tx, entries: &mut [QueueEntry], now: Timestamp) -> Result<Vec<(usize, EntryStatus)>> {
+    let busy = entries
+        .iter()
+        .any(|e| matches!(e.status, EntryStatus::Waiting | EntryStatus::Called | EntryStatus::InProgress));
+    let settled = entries.iter().filter(|e| e.status != EntryStatus::Pending).count() as u32;
+    let Some(branch_id) = entries.first().map(|e| e.branch_id.clone()) else {
+        return Ok(Vec::new());
+    };
+    let lengths = store::visits::queue_lengths(tx, &branch_id).await?;
+    let pending: Vec<&QueueEntry> = entries.iter().filter(|e| e.status == EntryStatus::Pending).collect();
+    let order: Vec<String> = visit::plan_route(&pending, &lengths).iter().map(|e| e.id.clone()).collect();
+    let mut changed = Vec::new();
+    for (i, id) in order.iter().enumerate() {
+        let idx = entries.iter().position(|e| &e.id == id).expect("planned entry exists");
+        let e = &mut entries[idx];
+        let position = settled + i as u32 + 1;
+        let joins = i == 0 && !busy;
+        if e.route_position != position || joins {
+            changed.push((idx, e.status));
+            e.route_position = position;
+            if joins {
+                e.status = EntryStatus::Waiting;
+                e.waiting_since = Some(now);
+            }
+        }
+    }
+    Ok(changed)
+}
+
+async fn save_changed(tx: &mut Tx, entries: &[QueueEntry], changed: &[(usize, EntryStatus)]) -> Result<()> {
+    for (idx, from) in changed {
+        if !store::visits::update(tx, &entries[*idx], *from).await? {
+            return Err(Error::Aborted("the visit was changed concurrently; try again".into()));
+        }
+    }
+    Ok(())
+}
+
+impl Scheduling {
+    /// Checks the customer in: one queue entry per exam item, the route planned, the first
+    /// item's queue joined.
+    pub async fn check_in(&self, p: &Principal, appointment_id: &str) -> Result<Visit> {
+        p.require_role(roles::FRONT_DESK, "check customers in")?;
+        let current = self.get_appointment(p, appointment_id).await?;
+        let mut conn = self.conn().await?;
+        let branch = self.branch_in_scope(&mut conn, p, &current.branch_id).await?;
+        let package = store::catalogue::get_package(&mut conn, &current.package_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("package {}", current.package_id)))?;
+        drop(conn);
+        let now = self.clock.now();
+        appointment::can_check_in(&current, &branch, now)?;
+        let mut next = current.clone();
+        next.status = Status::CheckedIn;
+        next.checked_in_at = Some(now);
+        next.version += 1;
+        next.updated_at = now;
+        let template: Vec<QueueEntry> = package
+            .items
+            .iter()
+            .map(|item| QueueEntry {
+                id: new_id("qe"),
+                appointment_id: next.id.clone(),
+                branch_id: next.branch_id.clone(),
+                exam_item_id: item.id.clone(),
+                exam_item_name: item.name.clone(),
+                department: item.department.clone(),
+                fasting_required: item.fasting_required,
+                order_hint: item.order_hint,
+                status: EntryStatus::Pending,
+                route_position: 0,
+                waiting_since: None,
+                called_at: None,
+                started_at: None,
+                completed_at: None,
+                breached_at: None,
+            })
+            .collect();
+        let entries = retry(|| async {
+            let mut entries = template.clone();
+            let mut tx = self.db.begin().await?;
+            if !store::appointments::update_status(&mut tx, &next, current.version, Status::Booked).await? {
+                return Err(Error::Aborted("the appointment was changed concurrently; read it again".into()));
+            }
+            replan(&mut tx, &mut entries, now).await?;
+            store::visits::insert(&mut tx, &entries).await?;
+            audit(&mut tx, &next.id, now, &p.subject, "checked_in", format!("{} exam items", entries.len())).await?;
+            let kind = events::Kind::CheckedIn(pb::CheckedIn {
+                appointment_id: next.id.clone(),
+                customer: Some(events::customer_ref(&next)),
+                exam_item_ids: entries.iter().map(|e| e.exam_item_id.clone()).collect(),
+            });
+            events::publish_for(&mut tx, &next, now, kind).await?;
+            tx.commit().await?;
+            Ok(entries)
+        })
+        .await?;
+        self.outbox.notify();
+        let mut entries = entries;
+        entries.sort_by_key(|e| e.route_position);
+        Ok(Visit { appointment: next, entries })
+    }
+
+    /// The visit of a checked-in (or completed) appointment.
+    pub async fn get_visit(&self, p: &Principal, appointment_id: &str) -> Result<Visit> {
+        let appointment = self.get_appointment(p, appointment_id).await?;
+        let entries = store::visits::of_appointment(&mut *self.conn().await?, appointment_id).await?;
+        if entries.is_empty() {
+            return Err(Error::FailedPrecondition("the customer has not checked in".into()));
+        }
+        Ok(Visit { appointment, entries })
+    }
+
+    /// A station calls the customer waiting longest for its exam item; `None` when nobody
+    /// waits.
+    pub async fn call_next(&self, p: &Principal, branch_id: &str, exam_item_id: &str) -> Result<Option<QueueEntry>> {
+        p.require_role(roles::STATION, "call customers")?;
+        let branch = self.get_branch(p, branch_id).await?;
+        // Two stations of one item may call at once: the conditional update lets one have
+        // each customer; the other tries the next in line.
+        for _ in 0..5 {
+            let now = self.clock.now();
+            let mut tx = self.db.begin().await?;
+            let Some(waiting) = store::visits::longest_waiting(&mut tx, branch_id, exam_item_id).await? else {
+                return Ok(None);
+            };
+            let mut called = waiting.clone();
+            visit::check_step(&called, EntryStatus::Called)?;
+            called.status = EntryStatus::Called;
+            called.called_at = Some(now);
+            if !store::visits::update(&mut tx, &called, EntryStatus::Waiting).await? {
+                continue;
+            }
+            self.breach_if_broken(&mut tx, &branch, &called, now).await?;
+            audit(&mut tx, &called.appointment_id, now, &p.subject, "called", called.exam_item_name.clone()).await?;
+            tx.commit().await?;
+            self.outbox.notify();
+            return Ok(Some(called));
+        }
+        Err(Error::Aborted("the queue is moving fast; call again".into()))
+    }
+
+    /// The exam starts.
+    pub async fn start_item(&self, p: &Principal, entry_id: &str) -> Result<QueueEntry> {
+        p.require_role(roles::STATION, "start exam items")?;
+        let entry = self.entry_in_scope(p, entry_id).await?;
+        visit::check_step(&entry, EntryStatus::InProgress)?;
+        let now = self.clock.now();
+        let mut started = entry.clone();
+        started.status = EntryStatus::InProgress;
+        started.started_at = Some(now);
+        let mut tx = self.db.begin().await?;
+        if !store::visits::update(&mut tx, &started, entry.status).await? {
+            return Err(Error::Aborted("the exam item was changed concurrently".into()));
+        }
+        audit(&mut tx, &started.appointment_id, now, &p.subject, "started", started.exam_item_name.clone()).await?;
+        tx.commit().await?;
+        Ok(started)
+    }
+
+    /// The exam is done: the customer joins the next item's queue (re-planned against the
+    /// queues as they are now), or the visit completes.
+    pub async fn complete_item(&self, p: &Principal, entry_id: &str) -> Result<Visit> {
+        p.require_role(roles::STATION, "complete exam items")?;
+        let entry = self.entry_in_scope(p, entry_id).await?;
+        visit::check_step(&entry, EntryStatus::Done)?;
+        let appointment = self.get_appointment(p, &entry.appointment_id).await?;
+        let now = self.clock.now();
+        let done = retry(|| async {
+            let mut tx = self.db.begin().await?;
+            let mut entries = store::visits::of_appointment(&mut tx, &entry.appointment_id).await?;
+            let idx = entries
+                .iter()
+                .position(|e| e.id == entry.id)
+                .ok_or_else(|| Error::NotFound(format!("queue entry {}", entry.id)))?;
+            let from = entries[idx].status;
+            visit::check_step(&entries[idx], EntryStatus::Done)?;
+            entries[idx].status = EntryStatus::Done;
+            entries[idx].completed_at = Some(now);
+            if !store::visits::update(&mut tx, &entries[idx], from).await? {
+                return Err(Error::Aborted("the exam item was changed concurrently".into()));
+            }
+            let finished = &entries[idx];
+            audit(&mut tx, &finished.appointment_id, now, &p.subject, "completed", finished.exam_item_name.clone()).await?;
+            let kind = events::Kind::ExamItemCompleted(pb::ExamItemCompleted {
+                appointment_id: finished.appointment_id.clone(),
+                entry_id: finished.id.clone(),
+                exam_item_id: finished.exam_item_id.clone(),
+                waited_minutes: finished.waited_minutes(now),
+            });
+            events::publish_for(&mut tx, &appointment, now, kind).await?;
+            let mut apt = appointment.clone();
+            if entries.iter().all(|e| e.status == EntryStatus::Done) {
+                apt.status = Status::Completed;
+                apt.version += 1;
+                apt.updated_at = now;
+                if !store::appointments::update_status(&mut tx, &apt, appointment.version, Status::CheckedIn).await? {
+                    return Err(Error::Aborted("the appointment was changed concurrently".into()));
+                }
+                audit(&mut tx, &apt.id, now, &p.subject, "visit_completed", String::new()).await?;
+                let kind = events::Kind::VisitCompleted(pb::VisitCompleted {
+                    appointment_id: apt.id.clone(),
+                    customer: Some(events::customer_ref(&apt)),
+                });
+                events::publish_for(&mut tx, &apt, now, kind).await?;
+            } else {
+                let changed = replan(&mut tx, &mut entries, now).await?;
+                save_changed(&mut tx, &entries, &changed).await?;
+            }
+            tx.commit().await?;
+            entries.sort_by_key(|e| e.route_position);
+            Ok(Visit { appointment: apt, entries })
+        })
+        .await?;
+        self.outbox.notify();
+        Ok(done)
+    }
+
+    /// Flags every wait that has run past its branch's promise and publishes
+    /// `WaitPromiseBreached` for each, once. Returns how many it flagged.
+    pub async fn sweep_wait_promises(&self) -> Result<u32> {
+        let now = self.clock.now();
+        let overdue = store::visits::overdue(&mut *self.conn().await?, now, 200).await?;
+        let mut flagged = 0;
+        for o in overdue {
+            let mut tx = self.db.begin().await?;
+            let Some(entry) = store::visits::get(&mut tx, &o.entry_id).await? else { continue };
+            let Some(branch) = store::branches::get(&mut tx, &entry.branch_id).await? else { continue };
+            if self.breach_if_broken(&mut tx, &branch, &entry, now).await? {
+                flagged += 1;
+            }
+            tx.commit().await?;
+        }
+        if flagged > 0 {
+            self.outbox.notify();
+        }
+        Ok(flagged)
+    }
+
+    /// In `tx`: if `entry`'s wait has broken the promise and nobody flagged it yet, flags it
+    /// and publishes the breach. The conditional flag makes this once per entry, however
+    /// many sweepers and stations race.
+    async fn breach_if_broken(&self, tx: &mut Tx, branch: &Branch, entry: &QueueEntry, now: Timestamp) -> Result<bool> {
+        let Some(since) = entry.waiting_since else { return Ok(false) };
+        let until = entry.called_at.unwrap_or(now);
+        if entry.breached_at.is_some() || !visit::promise_broken(since, until, branch.wait_promise_minutes) {
+            return Ok(false);
+        }
+        if !store::visits::flag_breach(tx, &entry.id, now).await? {
+            return Ok(false);
+        }
+        let apt = store::appointments::get(tx, &entry.appointment_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("appointment {}", entry.appointment_id)))?;
+        tracing::info!(appointment = %apt.id, item = %entry.exam_item_id, "wait promise breached");
+        let kind = events::Kind::WaitPromiseBreached(pb::WaitPromiseBreached {
+            appointment_id: apt.id.clone(),
+            entry_id: entry.id.clone(),
+            exam_item_id: entry.exam_item_id.clone(),
+            exam_item_name: entry.exam_item_name.clone(),
+            branch: Some(events::branch_ref(branch)),
+            customer: Some(events::customer_ref(&apt)),
+            promise_minutes: branch.wait_promise_minutes,
+            waiting_since: Some(to_proto(since)),
+            breached_at: Some(to_proto(now)),
+        });
+        events::publish_for(tx, &apt, now, kind).await?;
+        Ok(true)
+    }
+
+    async fn entry_in_scope(&self, p: &Principal, entry_id: &str) -> Result<QueueEntry> {
+        let mut conn = self.conn().await?;
+        let entry = store::visits::get(&mut conn, entry_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("queue entry {entry_id}")))?;
+        self.branch_in_scope(&mut conn, p, &entry.branch_id).await?;
+        Ok(entry)
+    }
+}

@@ -1,0 +1,245 @@
+//! Appointments and their audit trail.
+
+use jiff::{Timestamp, civil::Date};
+use service_kit::{Result, auth::OrgScope};
+use sqlx::{AnyConnection, Row, any::AnyRow};
+
+use super::{corrupt, date_text, micros, opt_ts, scope_binds, slots::slot_from_row, ts};
+use crate::domain::{
+    appointment::{Appointment, CancelReason, Status},
+    customer::{Customer, Phone},
+};
+
+// Slot columns come first, under their own names, so `slot_from_row` reads them.
+const SELECT: &str = "SELECT s.id, s.branch_id, s.local_date, s.start_minute, s.end_minute, \
+    s.starts_at, s.ends_at, s.capacity, s.booked, \
+    a.id AS apt_id, a.request_id, a.region_path, a.package_id, a.customer_id, a.customer_name, \
+    a.customer_phone, a.status, a.cancel_reason, a.cancel_note, a.checked_in_at, a.version, \
+    a.created_at AS apt_created_at, a.updated_at AS apt_updated_at \
+    FROM appointments a JOIN slots s ON s.id = a.slot_id";
+
+fn from_row(row: &AnyRow) -> sqlx::Result<Appointment> {
+    let slot = slot_from_row(row)?;
+    let status: String = row.try_get("status")?;
+    let reason: String = row.try_get("cancel_reason")?;
+    let phone: String = row.try_get("customer_phone")?;
+    Ok(Appointment {
+        id: row.try_get("apt_id")?,
+        request_id: row.try_get("request_id")?,
+        branch_id: slot.branch_id.clone(),
+        region_path: row.try_get("region_path")?,
+        slot,
+        package_id: row.try_get("package_id")?,
+        customer: Customer {
+            customer_id: row.try_get("customer_id")?,
+            name: row.try_get("customer_name")?,
+            phone: Phone::parse(&phone).ok_or_else(|| corrupt("customer_phone", "phone"))?,
+        },
+        status: Status::parse(&status).ok_or_else(|| corrupt("status", "status"))?,
+        cancel_reason: if reason.is_empty() {
+            None
+        } else {
+            Some(CancelReason::parse(&reason).ok_or_else(|| corrupt("cancel_reason", "reason"))?)
+        },
+        cancel_note: row.try_get("cancel_note")?,
+        checked_in_at: opt_ts(row, "checked_in_at")?,
+        version: row.try_get("version")?,
+        created_at: ts(row, "apt_created_at")?,
+        updated_at: ts(row, "apt_updated_at")?,
+    })
+}
+
+/// Inserts a new appointment. A repeated `request_id` fails with `ALREADY_EXISTS`.
+pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO appointments (id, request_id, branch_id, region_path, slot_id, local_date, \
+         package_id, customer_id, customer_name, customer_phone, status, version, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&a.id)
+    .bind(&a.request_id)
+    .bind(&a.branch_id)
+    .bind(&a.region_path)
+    .bind(&a.slot.id)
+    .bind(date_text(a.slot.date))
+    .bind(&a.package_id)
+    .bind(&a.customer.customer_id)
+    .bind(&a.customer.name)
+    .bind(a.customer.phone.digits())
+    .bind(a.status.as_str())
+    .bind(a.version)
+    .bind(micros(a.created_at))
+    .bind(micros(a.updated_at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One appointment.
+pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Appointment>> {
+    let sql = format!("{SELECT} WHERE a.id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// The appointment a booking with `request_id` made.
+pub async fn get_by_request(conn: &mut AnyConnection, request_id: &str) -> Result<Option<Appointment>> {
+    let sql = format!("{SELECT} WHERE a.request_id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(request_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+/// Writes a status change if the appointment is still at `expected_version` and in
+/// `expected_status`; false when a concurrent change got there first.
+pub async fn update_status(
+    conn: &mut AnyConnection,
+    a: &Appointment,
+    expected_version: i64,
+    expected_status: Status,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE appointments SET status = $1, cancel_reason = $2, cancel_note = $3, \
+         checked_in_at = $4, version = $5, updated_at = $6 \
+         WHERE id = $7 AND version = $8 AND status = $9",
+    )
+    .bind(a.status.as_str())
+    .bind(a.cancel_reason.map(CancelReason::as_str).unwrap_or(""))
+    .bind(&a.cancel_note)
+    .bind(a.checked_in_at.map(micros))
+    .bind(a.version)
+    .bind(micros(a.updated_at))
+    .bind(&a.id)
+    .bind(expected_version)
+    .bind(expected_status.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Moves a booked appointment to another slot if it is still at `expected_version` and in
+/// `old_slot_id`; false when a concurrent change got there first.
+pub async fn move_slot(
+    conn: &mut AnyConnection,
+    a: &Appointment,
+    expected_version: i64,
+    old_slot_id: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE appointments SET slot_id = $1, branch_id = $2, region_path = $3, local_date = $4, \
+         version = $5, updated_at = $6 \
+         WHERE id = $7 AND version = $8 AND slot_id = $9 AND status = 'BOOKED'",
+    )
+    .bind(&a.slot.id)
+    .bind(&a.branch_id)
+    .bind(&a.region_path)
+    .bind(date_text(a.slot.date))
+    .bind(a.version)
+    .bind(micros(a.updated_at))
+    .bind(&a.id)
+    .bind(expected_version)
+    .bind(old_slot_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    /// Branch ("" for any within scope).
+    pub branch_id: String,
+    /// Local date.
+    pub date: Option<Date>,
+    /// Status.
+    pub status: Option<Status>,
+    /// Full phone number.
+    pub phone: String,
+    /// Ids after this one.
+    pub after_id: String,
+    /// Page size.
+    pub limit: i64,
+}
+
+/// Appointments within `scope`, by id.
+pub async fn list(conn: &mut AnyConnection, scope: &OrgScope, f: &ListFilter) -> Result<Vec<Appointment>> {
+    let (scope_branch, scope_region) = scope_binds(scope);
+    let sql = format!(
+        "{SELECT} WHERE a.id > $1 \
+         AND ($2 = '' OR a.branch_id = $2) \
+         AND ($3 = '' OR a.region_path = $3 OR a.region_path LIKE $3 || '/%') \
+         AND ($4 = '' OR a.branch_id = $4) \
+         AND ($5 = '' OR a.local_date = $5) \
+         AND ($6 = '' OR a.status = $6) \
+         AND ($7 = '' OR a.customer_phone = $7) \
+         ORDER BY a.id LIMIT $8"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&f.after_id)
+        .bind(scope_branch)
+        .bind(scope_region)
+        .bind(&f.branch_id)
+        .bind(f.date.map(date_text).unwrap_or_default())
+        .bind(f.status.map(Status::as_str).unwrap_or(""))
+        .bind(&f.phone)
+        .bind(f.limit)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// When.
+    pub at: Timestamp,
+    /// Token subject.
+    pub actor: String,
+    /// What (`booked`, `rescheduled`, …).
+    pub action: String,
+    /// Particulars, never a phone number.
+    pub detail: String,
+}
+
+/// Appends to the audit trail.
+pub async fn record(conn: &mut AnyConnection, appointment_id: &str, change: &Change) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO appointment_history (appointment_id, at, actor, action, detail) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(appointment_id)
+    .bind(micros(change.at))
+    .bind(&change.actor)
+    .bind(&change.action)
+    .bind(&change.detail)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The audit trail, oldest first.
+pub async fn history(conn: &mut AnyConnection, appointment_id: &str) -> Result<Vec<Change>> {
+    let rows = sqlx::query(
+        "SELECT at, actor, action, detail FROM appointment_history \
+         WHERE appointment_id = $1 ORDER BY id",
+    )
+    .bind(appointment_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Change {
+                at: ts(r, "at")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect::<sqlx::Result<_>>()
+        .map_err(Into::into)
+}

@@ -1,0 +1,278 @@
+//! Events between services: a transactional outbox, published in commit order.
+//!
+//! A service writes each event with [`append`] inside the transaction that makes the
+//! change, so an event exists if and only if its change committed. Row ids are handed out
+//! at insert time, though, and transactions commit in any order: reading "ids after N"
+//! could pass over id 10 while it is still uncommitted and deliver 11, and 10 would never
+//! be seen. So ids are not published. The [`Outbox`] sequencer gives committed rows their
+//! `position`, one batch at a time under a lock, in the order it finds them committed;
+//! a row that commits late simply gets a later position. Subscribers read by position
+//! only, which therefore never skips.
+//!
+//! On the consuming side, [`claim`] records a consumer's position in the same transaction
+//! as the event's effect, so each event takes effect once across restarts of either side.
+
+use std::{sync::Arc, time::Duration};
+
+use sqlx::{AnyConnection, Row};
+use tokio::sync::{Notify, mpsc, watch};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::{
+    Result,
+    auth::OrgScope,
+    db::{Backend, Db},
+};
+
+/// How many rows the sequencer numbers per transaction, and a subscriber reads per query.
+const BATCH: i64 = 500;
+/// How often the sequencer looks for rows written by other replicas.
+const SEQUENCER_POLL: Duration = Duration::from_millis(250);
+/// How often an idle subscription re-reads, in case a wake-up was missed.
+const SUBSCRIBER_POLL: Duration = Duration::from_secs(1);
+// Taken by the sequencer transaction on PostgreSQL so replicas number rows one at a time.
+const SEQUENCER_LOCK: i64 = 0x6f75_7462_6f78; // "outbox"
+
+/// An event to write into the outbox.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Unique id of the event (`evt_…`), for consumers that de-duplicate by id.
+    pub event_id: String,
+    /// The branch the event concerns (empty for none), for branch-filtered feeds.
+    pub branch_id: String,
+    /// That branch's region path, for region-scoped subscribers.
+    pub region_path: String,
+    /// When it happened, microseconds since the epoch.
+    pub occurred_at: i64,
+    /// The encoded event message.
+    pub payload: Vec<u8>,
+}
+
+/// A published event as read back.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Position in the stream; strictly increasing in commit order.
+    pub position: u64,
+    /// The event's id.
+    pub event_id: String,
+    /// The branch it concerns.
+    pub branch_id: String,
+    /// When it happened, microseconds since the epoch.
+    pub occurred_at: i64,
+    /// The encoded event message.
+    pub payload: Vec<u8>,
+}
+
+/// Writes `event` in the caller's transaction. Call [`Outbox::notify`] after the commit.
+pub async fn append(conn: &mut AnyConnection, event: &NewEvent) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (event_id, branch_id, region_path, occurred_at, payload) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&event.event_id)
+    .bind(&event.branch_id)
+    .bind(&event.region_path)
+    .bind(event.occurred_at)
+    .bind(&event.payload)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The publishing side of one service's outbox.
+#[derive(Debug)]
+pub struct Outbox {
+    db: Db,
+    appended: Notify,
+    published: watch::Sender<u64>,
+}
+
+impl Outbox {
+    /// An outbox over `db`.
+    pub fn new(db: Db) -> Arc<Self> {
+        let (published, _) = watch::channel(0);
+        Arc::new(Self {
+            db,
+            appended: Notify::new(),
+            published,
+        })
+    }
+
+    /// Wakes the sequencer: call after committing a transaction that appended events.
+    pub fn notify(&self) {
+        self.appended.notify_one();
+    }
+
+    /// Numbers committed, unnumbered rows in id order; returns how many it numbered.
+    pub async fn sequence_once(&self) -> Result<u64> {
+        let mut tx = self.db.begin().await?;
+        if self.db.backend() == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(SEQUENCER_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        // Read after taking the lock: under READ COMMITTED each statement sees every
+        // earlier sequencer's commit.
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM outbox")
+            .fetch_one(&mut *tx)
+            .await?;
+        let numbered = sqlx::query(
+            "UPDATE outbox SET position = $1 + r.rn \
+             FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS rn FROM outbox \
+                   WHERE position IS NULL ORDER BY id LIMIT $2) AS r \
+             WHERE outbox.id = r.id",
+        )
+        .bind(last)
+        .bind(BATCH)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        if numbered > 0 {
+            self.published.send_replace(last as u64 + numbered);
+        }
+        Ok(numbered)
+    }
+
+    /// Runs the sequencer until `shutdown` resolves.
+    pub async fn run_sequencer(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            loop {
+                match self.sequence_once().await {
+                    Ok(n) if n as i64 == BATCH => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "sequence outbox");
+                        break;
+                    }
+                }
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.appended.notified() => {},
+                () = tokio::time::sleep(SEQUENCER_POLL) => {},
+            }
+        }
+    }
+
+    /// Published events after `after`, oldest first, at most `limit`, within `scope` and
+    /// (when not empty) for `branch_id` only.
+    pub async fn read_after(
+        &self,
+        after: u64,
+        scope: &OrgScope,
+        branch_id: &str,
+        limit: i64,
+    ) -> Result<Vec<Published>> {
+        let (scope_branch, scope_region) = match scope {
+            OrgScope::Group => (String::new(), String::new()),
+            OrgScope::Region(p) => (String::new(), p.clone()),
+            OrgScope::Branch(b) => (b.clone(), String::new()),
+        };
+        let rows = sqlx::query(
+            "SELECT position, event_id, branch_id, occurred_at, payload FROM outbox \
+             WHERE position > $1 \
+               AND ($2 = '' OR branch_id = $2) \
+               AND ($3 = '' OR branch_id = $3) \
+               AND ($4 = '' OR region_path = $4 OR region_path LIKE $4 || '/%') \
+             ORDER BY position LIMIT $5",
+        )
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .bind(branch_id)
+        .bind(scope_branch)
+        .bind(scope_region)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Published {
+                    position: row.try_get::<i64, _>(0)? as u64,
+                    event_id: row.try_get(1)?,
+                    branch_id: row.try_get(2)?,
+                    occurred_at: row.try_get(3)?,
+                    payload: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A live stream of events after `after`: the backlog, then new events as they are
+    /// published, until the receiver is dropped.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        after: u64,
+        scope: OrgScope,
+        branch_id: String,
+    ) -> ReceiverStream<Result<Published>> {
+        let (tx, rx) = mpsc::channel(BATCH as usize);
+        let outbox = self.clone();
+        let mut published = self.published.subscribe();
+        tokio::spawn(async move {
+            let mut after = after;
+            loop {
+                match outbox.read_after(after, &scope, &branch_id, BATCH).await {
+                    Ok(batch) => {
+                        let full = batch.len() as i64 == BATCH;
+                        for event in batch {
+                            after = event.position;
+                            if tx.send(Ok(event)).await.is_err() {
+                                return;
+                            }
+                        }
+                        if full {
+                            continue;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
+                tokio::select! {
+                    () = tx.closed() => return,
+                    _ = published.changed() => {},
+                    () = tokio::time::sleep(SUBSCRIBER_POLL) => {},
+                }
+            }
+        });
+        ReceiverStream::new(rx)
+    }
+}
+
+/// The consumer side: in the transaction that applies an event, claims `position` for
+/// `consumer`. Returns `false` when this position (or a later one) was already applied, in
+/// which case the caller applies nothing and rolls back. Concurrent claims of one position
+/// serialise on the consumer's row, so only one wins.
+pub async fn claim(
+    conn: &mut AnyConnection,
+    consumer: &str,
+    position: u64,
+    now_micros: i64,
+) -> Result<bool> {
+    let position = i64::try_from(position).unwrap_or(i64::MAX);
+    let changed = sqlx::query(
+        "INSERT INTO consumer_positions (consumer, position, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (consumer) DO UPDATE SET position = excluded.position, \
+         updated_at = excluded.updated_at WHERE consumer_positions.position < excluded.position",
+    )
+    .bind(consumer)
+    .bind(position)
+    .bind(now_micros)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
+}
+
+/// The last position `consumer` applied (0 when it never ran): where to resume.
+pub async fn position(db: &Db, consumer: &str) -> Result<u64> {
+    let pos: Option<i64> =
+        sqlx::query_scalar("SELECT position FROM consumer_positions WHERE consumer = $1")
+            .bind(consumer)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(pos.unwrap_or(0) as u64)
+}

@@ -1,0 +1,25 @@
+//! The service kit: what every service of the hospital suite shares, so that a service crate
+//! is mostly domain code.
+//!
+//! - [`config`]: defaults → optional file → environment (`SCHEDULING__DATABASE__URL`);
+//! - [`telemetry`]: `tracing` (readable locally, JSON in production), OpenTelemetry over
+//!   OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, W3C trace context in and out;
+//! - [`db`]: one pool type for PostgreSQL and SQLite (the URL's scheme picks), embedded
+//!   migrations, transactions that behave the same on both;
+//! - [`error`]: the one mapping from service errors to `tonic::Status`;
+//! - [`auth`]: bearer JWT verification as a tower layer, roles and org scopes;
+//! - [`serve`]: health, reflection, timeouts, concurrency limits, graceful shutdown;
+//! - [`events`]: the transactional outbox, `Subscribe(after)` streams and consumers;
+//! - [`clock`] and [`ids`]: injected time and prefixed opaque ids.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod serve;
+pub mod telemetry;
+
+pub use error::{Error, Result};

@@ -1,0 +1,140 @@
+//! Serving a service: the gRPC routes plus health and reflection, behind timeout,
+//! concurrency-limit, telemetry and auth layers, with graceful shutdown.
+
+use std::{future::Future, sync::Arc, time::Duration};
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{server::NamedService, service::Routes, transport::Server};
+use tonic_health::{ServingStatus, server::HealthReporter};
+use tower::limit::GlobalConcurrencyLimitLayer;
+
+use crate::{auth::AuthLayer, auth::JwtVerifier, config::ServerSettings, db::Db};
+
+/// How often the database is pinged to drive the health status.
+const HEALTH_PROBE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What [`serve`] needs besides the routes.
+#[derive(Debug)]
+pub struct ServeOptions {
+    /// The fully qualified gRPC service name, as health reports it.
+    pub service_name: &'static str,
+    /// Server limits.
+    pub settings: ServerSettings,
+    /// Token verification.
+    pub verifier: Arc<JwtVerifier>,
+    /// Database whose reachability decides the health status.
+    pub db: Db,
+    /// Encoded descriptor sets to serve by reflection.
+    pub descriptors: &'static [&'static [u8]],
+}
+
+/// The health name of a generated server type.
+pub fn service_name<S: NamedService>() -> &'static str {
+    S::NAME
+}
+
+/// Serves `routes` on `listener` until `shutdown` resolves, then stops accepting, finishes
+/// calls in flight and returns.
+///
+/// Health answers for `options.service_name` (readiness: `NOT_SERVING` while the database
+/// does not answer) and for the empty name (liveness: the process is up; a database outage
+/// must not make an orchestrator restart every replica). Both go `NOT_SERVING` on shutdown. Both reflection
+/// versions are registered, since some clients still speak only `v1alpha`.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let (reporter, health) = tonic_health::server::health_reporter();
+    let name = options.service_name;
+    set_status(&reporter, name, ServingStatus::Serving).await;
+    let prober = tokio::spawn(probe_database(reporter.clone(), name, options.db.clone()));
+
+    let mut reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    let mut reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    for set in options.descriptors {
+        reflection_v1 = reflection_v1.register_encoded_file_descriptor_set(set);
+        reflection_v1alpha = reflection_v1alpha.register_encoded_file_descriptor_set(set);
+    }
+
+    let routes = routes
+        .add_service(health)
+        .add_service(reflection_v1.build_v1()?)
+        .add_service(reflection_v1alpha.build_v1alpha()?);
+
+    let layers = tower::ServiceBuilder::new()
+        .layer(crate::telemetry::GrpcTelemetryLayer::new(name))
+        .layer(GlobalConcurrencyLimitLayer::new(
+            options.settings.concurrency_limit,
+        ))
+        .layer(AuthLayer::new(options.verifier));
+
+    tracing::info!(service = name, addr = %listener.local_addr()?, "serving");
+    let incoming = TcpListenerStream::new(listener);
+    let reporter_for_shutdown = reporter.clone();
+    let result = Server::builder()
+        .timeout(Duration::from_secs(options.settings.request_timeout_secs))
+        .tcp_nodelay(true)
+        .layer(layers)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, async move {
+            shutdown.await;
+            tracing::info!(service = name, "shutting down");
+            // Tell load balancers first, so new calls go elsewhere while ours finish.
+            set_status(&reporter_for_shutdown, name, ServingStatus::NotServing).await;
+        })
+        .await;
+    prober.abort();
+    result?;
+    Ok(())
+}
+
+async fn set_status(reporter: &HealthReporter, name: &str, status: ServingStatus) {
+    reporter.set_service_status(name, status).await;
+    reporter.set_service_status("", status).await;
+}
+
+async fn probe_database(reporter: HealthReporter, name: &'static str, db: Db) {
+    let mut serving = true;
+    let mut tick = tokio::time::interval(HEALTH_PROBE_INTERVAL);
+    loop {
+        tick.tick().await;
+        let up = db.ping().await;
+        if up != serving {
+            serving = up;
+            if up {
+                tracing::info!(service = name, "database reachable again; serving");
+                reporter.set_service_status(name, ServingStatus::Serving).await;
+            } else {
+                tracing::warn!(service = name, "database unreachable; not serving");
+                reporter.set_service_status(name, ServingStatus::NotServing).await;
+            }
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
