@@ -111,19 +111,21 @@ impl Running {
     }
 }
 
-fn stopped(mut rx: watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        while !*rx.borrow_and_update() {
-            if rx.changed().await.is_err() {
-                return;
-            }
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow_and_update() {
+        if rx.changed().await.is_err() {
+            return;
         }
     }
 }
 
 /// Starts the service on `listener`: migrations, the outbox sequencer, the wait-promise
 /// sweeper and the gRPC server. Stops on [`Running::stop`].
-pub async fn start(settings: Settings, clock: SharedClock, listener: TcpListener) -> anyhow::Result<Running> {
+pub async fn start(
+    settings: Settings,
+    clock: SharedClock,
+    listener: TcpListener,
+) -> anyhow::Result<Running> {
     let db = migrate(&settings).await?;
     let verifier = Arc::new(JwtVerifier::from_settings(&settings.auth)?);
     let outbox = Outbox::new(db.clone());
@@ -138,7 +140,10 @@ pub async fn start(settings: Settings, clock: SharedClock, listener: TcpListener
     ));
 
     let addr = listener.local_addr()?;
-    let routes = tonic::service::Routes::new(SchedulingServiceServer::new(api::Api::new(app.clone(), clock)));
+    let routes = tonic::service::Routes::new(SchedulingServiceServer::new(api::Api::new(
+        app.clone(),
+        clock,
+    )));
     let options = ServeOptions {
         service_name: SERVICE_NAME,
         settings: settings.server.clone(),
@@ -157,7 +162,11 @@ pub async fn start(settings: Settings, clock: SharedClock, listener: TcpListener
     })
 }
 
-async fn sweep_wait_promises(app: app::Scheduling, every: Duration, stop: impl Future<Output = ()>) {
+async fn sweep_wait_promises(
+    app: app::Scheduling,
+    every: Duration,
+    stop: impl Future<Output = ()>,
+) {
     tokio::pin!(stop);
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

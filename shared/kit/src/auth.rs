@@ -388,7 +388,10 @@ fn bearer(headers: &http::HeaderMap) -> Result<&str> {
     value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::Unauthenticated("authorization must be 'Bearer <token>'".into()))
@@ -418,7 +421,10 @@ mod tests {
             &OrgScope::Branch("br_1".into()),
             60,
         );
-        let p = JwtVerifier::from_settings(&s).unwrap().verify(&token).unwrap();
+        let p = JwtVerifier::from_settings(&s)
+            .unwrap()
+            .verify(&token)
+            .unwrap();
         assert_eq!(p.subject, "nurse-7");
         assert_eq!(p.role, Role::FrontDesk);
         assert_eq!(p.scope, OrgScope::Branch("br_1".into()));

@@ -85,17 +85,27 @@ pub struct Outbox {
     db: Db,
     appended: Notify,
     published: watch::Sender<u64>,
+    closed: watch::Sender<bool>,
 }
 
 impl Outbox {
     /// An outbox over `db`.
     pub fn new(db: Db) -> Arc<Self> {
         let (published, _) = watch::channel(0);
+        let (closed, _) = watch::channel(false);
         Arc::new(Self {
             db,
             appended: Notify::new(),
             published,
+            closed,
         })
+    }
+
+    /// Ends every open subscription (their streams finish cleanly), so a graceful shutdown
+    /// does not wait forever on subscribers that never hang up. The sequencer calls it
+    /// when it stops.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
     }
 
     /// Wakes the sequencer: call after committing a transaction that appended events.
@@ -135,7 +145,7 @@ impl Outbox {
         Ok(numbered)
     }
 
-    /// Runs the sequencer until `shutdown` resolves.
+    /// Runs the sequencer until `shutdown` resolves, then closes the subscriptions.
     pub async fn run_sequencer(self: Arc<Self>, shutdown: impl std::future::Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
@@ -150,7 +160,10 @@ impl Outbox {
                 }
             }
             tokio::select! {
-                () = &mut shutdown => return,
+                () = &mut shutdown => {
+                    self.close();
+                    return;
+                }
                 () = self.appended.notified() => {},
                 () = tokio::time::sleep(SEQUENCER_POLL) => {},
             }
@@ -210,9 +223,13 @@ impl Outbox {
         let (tx, rx) = mpsc::channel(BATCH as usize);
         let outbox = self.clone();
         let mut published = self.published.subscribe();
+        let mut closed = self.closed.subscribe();
         tokio::spawn(async move {
             let mut after = after;
             loop {
+                if *closed.borrow_and_update() {
+                    return;
+                }
                 match outbox.read_after(after, &scope, &branch_id, BATCH).await {
                     Ok(batch) => {
                         let full = batch.len() as i64 == BATCH;
@@ -233,6 +250,7 @@ impl Outbox {
                 }
                 tokio::select! {
                     () = tx.closed() => return,
+                    _ = closed.changed() => return,
                     _ = published.changed() => {},
                     () = tokio::time::sleep(SUBSCRIBER_POLL) => {},
                 }

@@ -21,5 +21,7 @@ pub mod events;
 pub mod ids;
 pub mod serve;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{Error, Result};

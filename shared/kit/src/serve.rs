@@ -108,10 +108,14 @@ async fn probe_database(reporter: HealthReporter, name: &'static str, db: Db) {
             serving = up;
             if up {
                 tracing::info!(service = name, "database reachable again; serving");
-                reporter.set_service_status(name, ServingStatus::Serving).await;
+                reporter
+                    .set_service_status(name, ServingStatus::Serving)
+                    .await;
             } else {
                 tracing::warn!(service = name, "database unreachable; not serving");
-                reporter.set_service_status(name, ServingStatus::NotServing).await;
+                reporter
+                    .set_service_status(name, ServingStatus::NotServing)
+                    .await;
             }
         }
     }

@@ -57,8 +57,8 @@ impl Drop for TelemetryGuard {
 /// Installs logging, and OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Call once,
 /// inside a multi-threaded Tokio runtime. A second call (tests) keeps the first subscriber.
 pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
-    let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.filter))?;
+    let filter =
+        EnvFilter::try_from_default_env().or_else(|_| EnvFilter::try_new(&settings.filter))?;
     let fmt = match settings.format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
@@ -72,7 +72,9 @@ pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<Telem
     let mut guard = TelemetryGuard::default();
     let otlp = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some_and(|v| !v.is_empty());
     let otel_layer = if otlp {
-        let resource = Resource::builder().with_service_name(service.to_owned()).build();
+        let resource = Resource::builder()
+            .with_service_name(service.to_owned())
+            .build();
         let spans = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .build()?;

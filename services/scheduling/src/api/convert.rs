@@ -3,11 +3,7 @@
 
 use hospital_proto::{common, scheduling as pb};
 use jiff::civil::{Date, Time};
-use service_kit::{
-    Error, Result,
-    clock::to_proto,
-    error::Violations,
-};
+use service_kit::{Error, Result, clock::to_proto, error::Violations};
 
 use crate::{
     app::Visit,
@@ -24,7 +20,12 @@ use crate::{
 /// A date from the wire; `None` when unset or not a real date.
 pub fn date(d: Option<&common::Date>) -> Option<Date> {
     let d = d?;
-    Date::new(i16::try_from(d.year).ok()?, i8::try_from(d.month).ok()?, i8::try_from(d.day).ok()?).ok()
+    Date::new(
+        i16::try_from(d.year).ok()?,
+        i8::try_from(d.month).ok()?,
+        i8::try_from(d.day).ok()?,
+    )
+    .ok()
 }
 
 /// A required date, violation under `field` when missing or malformed.
@@ -47,7 +48,9 @@ pub fn date_out(d: Date) -> common::Date {
 /// Minutes after midnight from a time of day; 24:00 is allowed as an end.
 pub fn minute(t: Option<&common::TimeOfDay>, field: &str, v: &mut Violations) -> u16 {
     match t {
-        Some(t) if (0..24).contains(&t.hours) && (0..60).contains(&t.minutes) => (t.hours * 60 + t.minutes) as u16,
+        Some(t) if (0..24).contains(&t.hours) && (0..60).contains(&t.minutes) => {
+            (t.hours * 60 + t.minutes) as u16
+        }
         Some(t) if t.hours == 24 && t.minutes == 0 => 24 * 60,
         _ => {
             v.add(field, "required, hours 0-23 and minutes 0-59");
@@ -83,12 +86,17 @@ fn weekday(w: i32, field: &str, v: &mut Violations) -> i8 {
     }
 }
 
-pub fn opening_hours(hours: &[pb::OpeningHours], prefix: &str, v: &mut Violations) -> Vec<OpeningHours> {
+/// Opening hours; an unset weekday is left for the domain to report.
+pub fn opening_hours(
+    hours: &[pb::OpeningHours],
+    prefix: &str,
+    v: &mut Violations,
+) -> Vec<OpeningHours> {
     hours
         .iter()
         .enumerate()
         .map(|(i, h)| OpeningHours {
-            weekday: weekday(h.weekday, &format!("{prefix}[{i}].weekday"), v),
+            weekday: i8::try_from(h.weekday).unwrap_or(0),
             opens: minute(h.opens.as_ref(), &format!("{prefix}[{i}].opens"), v),
             closes: minute(h.closes.as_ref(), &format!("{prefix}[{i}].closes"), v),
         })

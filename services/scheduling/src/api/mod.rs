@@ -33,7 +33,9 @@ pub struct Api {
 
 impl std::fmt::Debug for Api {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Api").field("app", &self.app).finish_non_exhaustive()
+        f.debug_struct("Api")
+            .field("app", &self.app)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,77 +56,127 @@ fn ok<T>(value: T) -> Reply<T> {
     Ok(Response::new(value))
 }
 
-fn patch_from(
+/// A branch patch as it arrives, before decoding.
+struct RawPatch<'a> {
     name: Option<String>,
     brand: Option<String>,
     time_zone: Option<String>,
-    hours: Option<&[pb::OpeningHours]>,
-    holidays: Option<&[hospital_proto::common::Date]>,
+    hours: Option<&'a [pb::OpeningHours]>,
+    holidays: Option<&'a [hospital_proto::common::Date]>,
     wait_promise_minutes: Option<u32>,
-    cutoff: Option<&hospital_proto::common::TimeOfDay>,
-) -> Result<BranchPatch, Error> {
-    let mut v = Violations::new();
-    let patch = BranchPatch {
-        name,
-        brand,
-        time_zone: time_zone.filter(|t| !t.is_empty()),
-        opening_hours: hours.map(|h| opening_hours(h, "opening_hours", &mut v)),
-        holidays: holidays.map(|d| convert::holidays(d, "holidays", &mut v)),
-        wait_promise_minutes,
-        fasting_cutoff: time_in(cutoff, "fasting_arrival_cutoff", &mut v),
-    };
-    v.into_result()?;
-    Ok(patch)
+    cutoff: Option<&'a hospital_proto::common::TimeOfDay>,
+}
+
+impl RawPatch<'_> {
+    /// The patch, recording what cannot be decoded in `v`; the domain's own checks add to
+    /// it so a client sees every bad field at once.
+    fn decode(self, v: &mut Violations) -> BranchPatch {
+        BranchPatch {
+            name: self.name,
+            brand: self.brand,
+            time_zone: self.time_zone.filter(|t| !t.is_empty()),
+            opening_hours: self.hours.map(|h| opening_hours(h, "opening_hours", v)),
+            holidays: self.holidays.map(|d| convert::holidays(d, "holidays", v)),
+            wait_promise_minutes: self.wait_promise_minutes,
+            fasting_cutoff: time_in(self.cutoff, "fasting_arrival_cutoff", v),
+        }
+    }
+}
+
+/// Merges decoding violations with the domain's, one entry per field.
+fn merge(mut edge: Violations, domain: Result<(), Error>) -> Result<(), Error> {
+    match domain {
+        Err(Error::InvalidArgument(more)) => {
+            for f in more.0 {
+                if !edge.0.iter().any(|e| e.field == f.field) {
+                    edge.0.push(f);
+                }
+            }
+            Err(Error::InvalidArgument(edge))
+        }
+        other if edge.is_empty() => other,
+        _ => edge.into_result(),
+    }
 }
 
 #[tonic::async_trait]
 impl SchedulingService for Api {
-    async fn create_branch(&self, req: Request<pb::CreateBranchRequest>) -> Reply<pb::CreateBranchResponse> {
+    async fn create_branch(
+        &self,
+        req: Request<pb::CreateBranchRequest>,
+    ) -> Reply<pb::CreateBranchResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         let region = r.region.unwrap_or_default();
-        let patch = patch_from(
-            Some(r.name).filter(|s| !s.trim().is_empty()),
-            Some(r.brand).filter(|s| !s.trim().is_empty()),
-            Some(r.time_zone),
-            Some(&r.opening_hours),
-            Some(&r.holidays),
-            Some(r.wait_promise_minutes).filter(|m| *m != 0),
-            r.fasting_arrival_cutoff.as_ref(),
-        )?;
+        let mut v = Violations::new();
+        let patch = RawPatch {
+            name: Some(r.name).filter(|s| !s.trim().is_empty()),
+            brand: Some(r.brand).filter(|s| !s.trim().is_empty()),
+            time_zone: Some(r.time_zone),
+            hours: Some(&r.opening_hours),
+            holidays: Some(&r.holidays),
+            wait_promise_minutes: Some(r.wait_promise_minutes).filter(|m| *m != 0),
+            cutoff: r.fasting_arrival_cutoff.as_ref(),
+        }
+        .decode(&mut v);
+        let region = Region {
+            province: region.province,
+            city: region.city,
+        };
+        if !v.is_empty() {
+            let domain = crate::domain::branch::new_branch(
+                String::new(),
+                &r.code,
+                region.clone(),
+                patch.clone(),
+                jiff::Timestamp::UNIX_EPOCH,
+            );
+            merge(v, domain.map(|_| ()).map_err(Error::from))?;
+        }
         let cmd = app::CreateBranch {
             request_id: r.request_id,
             code: r.code,
-            region: Region {
-                province: region.province,
-                city: region.city,
-            },
+            region,
             patch,
         };
         let branch = self.app.create_branch(&p, cmd).await?;
-        ok(pb::CreateBranchResponse { branch: Some(branch_out(&branch)) })
+        ok(pb::CreateBranchResponse {
+            branch: Some(branch_out(&branch)),
+        })
     }
 
-    async fn update_branch(&self, req: Request<pb::UpdateBranchRequest>) -> Reply<pb::UpdateBranchResponse> {
+    async fn update_branch(
+        &self,
+        req: Request<pb::UpdateBranchRequest>,
+    ) -> Reply<pb::UpdateBranchResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.branch_id, "branch_id")?;
-        let patch = patch_from(
-            r.name,
-            r.brand,
-            r.time_zone,
-            r.opening_hours.as_ref().map(|h| h.hours.as_slice()),
-            r.holidays.as_ref().map(|h| h.dates.as_slice()),
-            r.wait_promise_minutes,
-            r.fasting_arrival_cutoff.as_ref(),
-        )?;
+        let mut v = Violations::new();
+        let patch = RawPatch {
+            name: r.name,
+            brand: r.brand,
+            time_zone: r.time_zone,
+            hours: r.opening_hours.as_ref().map(|h| h.hours.as_slice()),
+            holidays: r.holidays.as_ref().map(|h| h.dates.as_slice()),
+            wait_promise_minutes: r.wait_promise_minutes,
+            cutoff: r.fasting_arrival_cutoff.as_ref(),
+        }
+        .decode(&mut v);
+        if !v.is_empty() {
+            let mut domain = Violations::new();
+            crate::domain::branch::validate_patch(&patch, &mut domain);
+            merge(v, domain.into_result())?;
+        }
         let cmd = app::UpdateBranch {
             branch_id: r.branch_id,
             expected_version: r.expected_version,
             patch,
         };
         let branch = self.app.update_branch(&p, cmd).await?;
-        ok(pb::UpdateBranchResponse { branch: Some(branch_out(&branch)) })
+        ok(pb::UpdateBranchResponse {
+            branch: Some(branch_out(&branch)),
+        })
     }
 
     async fn get_branch(&self, req: Request<pb::GetBranchRequest>) -> Reply<pb::GetBranchResponse> {
@@ -132,10 +184,15 @@ impl SchedulingService for Api {
         let r = req.into_inner();
         required(&r.branch_id, "branch_id")?;
         let branch = self.app.get_branch(&p, &r.branch_id).await?;
-        ok(pb::GetBranchResponse { branch: Some(branch_out(&branch)) })
+        ok(pb::GetBranchResponse {
+            branch: Some(branch_out(&branch)),
+        })
     }
 
-    async fn list_branches(&self, req: Request<pb::ListBranchesRequest>) -> Reply<pb::ListBranchesResponse> {
+    async fn list_branches(
+        &self,
+        req: Request<pb::ListBranchesRequest>,
+    ) -> Reply<pb::ListBranchesResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         let (branches, next) = self
@@ -148,7 +205,10 @@ impl SchedulingService for Api {
         })
     }
 
-    async fn create_exam_item(&self, req: Request<pb::CreateExamItemRequest>) -> Reply<pb::CreateExamItemResponse> {
+    async fn create_exam_item(
+        &self,
+        req: Request<pb::CreateExamItemRequest>,
+    ) -> Reply<pb::CreateExamItemResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         let cmd = app::CreateExamItem {
@@ -161,10 +221,15 @@ impl SchedulingService for Api {
             order_hint: r.order_hint,
         };
         let item = self.app.create_exam_item(&p, cmd).await?;
-        ok(pb::CreateExamItemResponse { exam_item: Some(item_out(&item)) })
+        ok(pb::CreateExamItemResponse {
+            exam_item: Some(item_out(&item)),
+        })
     }
 
-    async fn list_exam_items(&self, req: Request<pb::ListExamItemsRequest>) -> Reply<pb::ListExamItemsResponse> {
+    async fn list_exam_items(
+        &self,
+        req: Request<pb::ListExamItemsRequest>,
+    ) -> Reply<pb::ListExamItemsResponse> {
         principal(&req)?;
         let r = req.into_inner();
         let (items, next) = self.app.list_exam_items(r.page_size, &r.page_token).await?;
@@ -174,7 +239,10 @@ impl SchedulingService for Api {
         })
     }
 
-    async fn create_package(&self, req: Request<pb::CreatePackageRequest>) -> Reply<pb::CreatePackageResponse> {
+    async fn create_package(
+        &self,
+        req: Request<pb::CreatePackageRequest>,
+    ) -> Reply<pb::CreatePackageResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         let price = r.price.unwrap_or_default();
@@ -187,18 +255,28 @@ impl SchedulingService for Api {
             price_minor: price.minor_units,
         };
         let package = self.app.create_package(&p, cmd).await?;
-        ok(pb::CreatePackageResponse { package: Some(package_out(&package)) })
+        ok(pb::CreatePackageResponse {
+            package: Some(package_out(&package)),
+        })
     }
 
-    async fn get_package(&self, req: Request<pb::GetPackageRequest>) -> Reply<pb::GetPackageResponse> {
+    async fn get_package(
+        &self,
+        req: Request<pb::GetPackageRequest>,
+    ) -> Reply<pb::GetPackageResponse> {
         principal(&req)?;
         let r = req.into_inner();
         required(&r.package_id, "package_id")?;
         let package = self.app.get_package(&r.package_id).await?;
-        ok(pb::GetPackageResponse { package: Some(package_out(&package)) })
+        ok(pb::GetPackageResponse {
+            package: Some(package_out(&package)),
+        })
     }
 
-    async fn list_packages(&self, req: Request<pb::ListPackagesRequest>) -> Reply<pb::ListPackagesResponse> {
+    async fn list_packages(
+        &self,
+        req: Request<pb::ListPackagesRequest>,
+    ) -> Reply<pb::ListPackagesResponse> {
         principal(&req)?;
         let r = req.into_inner();
         let (packages, next) = self.app.list_packages(r.page_size, &r.page_token).await?;
@@ -208,24 +286,37 @@ impl SchedulingService for Api {
         })
     }
 
-    async fn set_weekly_template(&self, req: Request<pb::SetWeeklyTemplateRequest>) -> Reply<pb::SetWeeklyTemplateResponse> {
+    async fn set_weekly_template(
+        &self,
+        req: Request<pb::SetWeeklyTemplateRequest>,
+    ) -> Reply<pb::SetWeeklyTemplateResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.branch_id, "branch_id")?;
         let windows = windows(&r.windows)?;
         let saved = self.app.set_template(&p, &r.branch_id, windows).await?;
-        ok(pb::SetWeeklyTemplateResponse { windows: windows_out(&saved) })
+        ok(pb::SetWeeklyTemplateResponse {
+            windows: windows_out(&saved),
+        })
     }
 
-    async fn get_weekly_template(&self, req: Request<pb::GetWeeklyTemplateRequest>) -> Reply<pb::GetWeeklyTemplateResponse> {
+    async fn get_weekly_template(
+        &self,
+        req: Request<pb::GetWeeklyTemplateRequest>,
+    ) -> Reply<pb::GetWeeklyTemplateResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.branch_id, "branch_id")?;
         let saved = self.app.get_template(&p, &r.branch_id).await?;
-        ok(pb::GetWeeklyTemplateResponse { windows: windows_out(&saved) })
+        ok(pb::GetWeeklyTemplateResponse {
+            windows: windows_out(&saved),
+        })
     }
 
-    async fn generate_slots(&self, req: Request<pb::GenerateSlotsRequest>) -> Reply<pb::GenerateSlotsResponse> {
+    async fn generate_slots(
+        &self,
+        req: Request<pb::GenerateSlotsRequest>,
+    ) -> Reply<pb::GenerateSlotsResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.branch_id, "branch_id")?;
@@ -240,7 +331,10 @@ impl SchedulingService for Api {
         })
     }
 
-    async fn search_availability(&self, req: Request<pb::SearchAvailabilityRequest>) -> Reply<pb::SearchAvailabilityResponse> {
+    async fn search_availability(
+        &self,
+        req: Request<pb::SearchAvailabilityRequest>,
+    ) -> Reply<pb::SearchAvailabilityResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
@@ -249,12 +343,23 @@ impl SchedulingService for Api {
         v.into_result()?;
         let slots = self
             .app
-            .search_availability(&p, &r.branch_id, &r.package_id, date(r.from.as_ref()), date(r.to.as_ref()))
+            .search_availability(
+                &p,
+                &r.branch_id,
+                &r.package_id,
+                date(r.from.as_ref()),
+                date(r.to.as_ref()),
+            )
             .await?;
-        ok(pb::SearchAvailabilityResponse { slots: slots.iter().map(slot_out).collect() })
+        ok(pb::SearchAvailabilityResponse {
+            slots: slots.iter().map(slot_out).collect(),
+        })
     }
 
-    async fn book_appointment(&self, req: Request<pb::BookAppointmentRequest>) -> Reply<pb::BookAppointmentResponse> {
+    async fn book_appointment(
+        &self,
+        req: Request<pb::BookAppointmentRequest>,
+    ) -> Reply<pb::BookAppointmentResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
@@ -277,18 +382,28 @@ impl SchedulingService for Api {
             customer: customer.expect("validated"),
         };
         let apt = self.app.book(&p, cmd).await?;
-        ok(pb::BookAppointmentResponse { appointment: Some(appointment_out(&apt)) })
+        ok(pb::BookAppointmentResponse {
+            appointment: Some(appointment_out(&apt)),
+        })
     }
 
-    async fn get_appointment(&self, req: Request<pb::GetAppointmentRequest>) -> Reply<pb::GetAppointmentResponse> {
+    async fn get_appointment(
+        &self,
+        req: Request<pb::GetAppointmentRequest>,
+    ) -> Reply<pb::GetAppointmentResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.appointment_id, "appointment_id")?;
         let apt = self.app.get_appointment(&p, &r.appointment_id).await?;
-        ok(pb::GetAppointmentResponse { appointment: Some(appointment_out(&apt)) })
+        ok(pb::GetAppointmentResponse {
+            appointment: Some(appointment_out(&apt)),
+        })
     }
 
-    async fn list_appointments(&self, req: Request<pb::ListAppointmentsRequest>) -> Reply<pb::ListAppointmentsResponse> {
+    async fn list_appointments(
+        &self,
+        req: Request<pb::ListAppointmentsRequest>,
+    ) -> Reply<pb::ListAppointmentsResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
@@ -307,8 +422,15 @@ impl SchedulingService for Api {
                 }
             }
         };
-        if r.branch_id.is_empty() && !matches!(p.scope, OrgScope::Branch(_)) && date.is_none() && phone.is_empty() {
-            v.add("branch_id", "required unless a date or a phone narrows the search");
+        if r.branch_id.is_empty()
+            && !matches!(p.scope, OrgScope::Branch(_))
+            && date.is_none()
+            && phone.is_empty()
+        {
+            v.add(
+                "branch_id",
+                "required unless a date or a phone narrows the search",
+            );
         }
         v.into_result()?;
         let query = app::ListAppointments {
@@ -326,7 +448,10 @@ impl SchedulingService for Api {
         })
     }
 
-    async fn reschedule_appointment(&self, req: Request<pb::RescheduleAppointmentRequest>) -> Reply<pb::RescheduleAppointmentResponse> {
+    async fn reschedule_appointment(
+        &self,
+        req: Request<pb::RescheduleAppointmentRequest>,
+    ) -> Reply<pb::RescheduleAppointmentResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
@@ -337,10 +462,15 @@ impl SchedulingService for Api {
             .app
             .reschedule(&p, &r.appointment_id, &r.new_slot_id, r.expected_version)
             .await?;
-        ok(pb::RescheduleAppointmentResponse { appointment: Some(appointment_out(&apt)) })
+        ok(pb::RescheduleAppointmentResponse {
+            appointment: Some(appointment_out(&apt)),
+        })
     }
 
-    async fn cancel_appointment(&self, req: Request<pb::CancelAppointmentRequest>) -> Reply<pb::CancelAppointmentResponse> {
+    async fn cancel_appointment(
+        &self,
+        req: Request<pb::CancelAppointmentRequest>,
+    ) -> Reply<pb::CancelAppointmentResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.appointment_id, "appointment_id")?;
@@ -348,24 +478,39 @@ impl SchedulingService for Api {
         if r.note.chars().count() > 500 {
             return Err(Error::invalid("note", "at most 500 characters").into());
         }
-        let apt = self.app.cancel(&p, &r.appointment_id, reason, r.note).await?;
-        ok(pb::CancelAppointmentResponse { appointment: Some(appointment_out(&apt)) })
+        let apt = self
+            .app
+            .cancel(&p, &r.appointment_id, reason, r.note)
+            .await?;
+        ok(pb::CancelAppointmentResponse {
+            appointment: Some(appointment_out(&apt)),
+        })
     }
 
-    async fn mark_no_show(&self, req: Request<pb::MarkNoShowRequest>) -> Reply<pb::MarkNoShowResponse> {
+    async fn mark_no_show(
+        &self,
+        req: Request<pb::MarkNoShowRequest>,
+    ) -> Reply<pb::MarkNoShowResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.appointment_id, "appointment_id")?;
         let apt = self.app.mark_no_show(&p, &r.appointment_id).await?;
-        ok(pb::MarkNoShowResponse { appointment: Some(appointment_out(&apt)) })
+        ok(pb::MarkNoShowResponse {
+            appointment: Some(appointment_out(&apt)),
+        })
     }
 
-    async fn list_appointment_history(&self, req: Request<pb::ListAppointmentHistoryRequest>) -> Reply<pb::ListAppointmentHistoryResponse> {
+    async fn list_appointment_history(
+        &self,
+        req: Request<pb::ListAppointmentHistoryRequest>,
+    ) -> Reply<pb::ListAppointmentHistoryResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.appointment_id, "appointment_id")?;
         let changes = self.app.history(&p, &r.appointment_id).await?;
-        ok(pb::ListAppointmentHistoryResponse { changes: changes.iter().map(change_out).collect() })
+        ok(pb::ListAppointmentHistoryResponse {
+            changes: changes.iter().map(change_out).collect(),
+        })
     }
 
     async fn check_in(&self, req: Request<pb::CheckInRequest>) -> Reply<pb::CheckInResponse> {
@@ -373,7 +518,9 @@ impl SchedulingService for Api {
         let r = req.into_inner();
         required(&r.appointment_id, "appointment_id")?;
         let visit = self.app.check_in(&p, &r.appointment_id).await?;
-        ok(pb::CheckInResponse { visit: Some(visit_out(&visit, self.clock.now())) })
+        ok(pb::CheckInResponse {
+            visit: Some(visit_out(&visit, self.clock.now())),
+        })
     }
 
     async fn get_visit(&self, req: Request<pb::GetVisitRequest>) -> Reply<pb::GetVisitResponse> {
@@ -381,7 +528,9 @@ impl SchedulingService for Api {
         let r = req.into_inner();
         required(&r.appointment_id, "appointment_id")?;
         let visit = self.app.get_visit(&p, &r.appointment_id).await?;
-        ok(pb::GetVisitResponse { visit: Some(visit_out(&visit, self.clock.now())) })
+        ok(pb::GetVisitResponse {
+            visit: Some(visit_out(&visit, self.clock.now())),
+        })
     }
 
     async fn call_next(&self, req: Request<pb::CallNextRequest>) -> Reply<pb::CallNextResponse> {
@@ -391,25 +540,40 @@ impl SchedulingService for Api {
         v.check(!r.branch_id.is_empty(), "branch_id", "required");
         v.check(!r.exam_item_id.is_empty(), "exam_item_id", "required");
         v.into_result()?;
-        let entry = self.app.call_next(&p, &r.branch_id, &r.exam_item_id).await?;
+        let entry = self
+            .app
+            .call_next(&p, &r.branch_id, &r.exam_item_id)
+            .await?;
         let now = self.clock.now();
-        ok(pb::CallNextResponse { entry: entry.map(|e| entry_out(&e, now)) })
+        ok(pb::CallNextResponse {
+            entry: entry.map(|e| entry_out(&e, now)),
+        })
     }
 
-    async fn start_exam_item(&self, req: Request<pb::StartExamItemRequest>) -> Reply<pb::StartExamItemResponse> {
+    async fn start_exam_item(
+        &self,
+        req: Request<pb::StartExamItemRequest>,
+    ) -> Reply<pb::StartExamItemResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.entry_id, "entry_id")?;
         let entry = self.app.start_item(&p, &r.entry_id).await?;
-        ok(pb::StartExamItemResponse { entry: Some(entry_out(&entry, self.clock.now())) })
+        ok(pb::StartExamItemResponse {
+            entry: Some(entry_out(&entry, self.clock.now())),
+        })
     }
 
-    async fn complete_exam_item(&self, req: Request<pb::CompleteExamItemRequest>) -> Reply<pb::CompleteExamItemResponse> {
+    async fn complete_exam_item(
+        &self,
+        req: Request<pb::CompleteExamItemRequest>,
+    ) -> Reply<pb::CompleteExamItemResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.entry_id, "entry_id")?;
         let visit = self.app.complete_item(&p, &r.entry_id).await?;
-        ok(pb::CompleteExamItemResponse { visit: Some(visit_out(&visit, self.clock.now())) })
+        ok(pb::CompleteExamItemResponse {
+            visit: Some(visit_out(&visit, self.clock.now())),
+        })
     }
 
     type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::SchedulingEvent, Status>> + Send>>;
@@ -427,8 +591,10 @@ impl SchedulingService for Api {
             .subscribe(r.after, p.scope.clone(), r.branch_id)
             .map(|item| {
                 let published = item.map_err(Status::from)?;
-                let mut event = pb::SchedulingEvent::decode(published.payload.as_slice())
-                    .map_err(|e| Status::internal(format!("corrupt event {}: {e}", published.event_id)))?;
+                let mut event =
+                    pb::SchedulingEvent::decode(published.payload.as_slice()).map_err(|e| {
+                        Status::internal(format!("corrupt event {}: {e}", published.event_id))
+                    })?;
                 event.position = published.position;
                 Ok(event)
             });

@@ -51,7 +51,13 @@ pub struct ListAppointments {
     pub page_token: String,
 }
 
-async fn audit(tx: &mut Tx, apt: &Appointment, actor: &str, action: &str, detail: String) -> Result<()> {
+async fn audit(
+    tx: &mut Tx,
+    apt: &Appointment,
+    actor: &str,
+    action: &str,
+    detail: String,
+) -> Result<()> {
     let change = Change {
         at: apt.updated_at,
         actor: actor.to_owned(),
@@ -72,7 +78,9 @@ impl Scheduling {
         p.require_role(roles::BOOKING, "book appointments")?;
         check_request_id(&cmd.request_id)?;
         let mut conn = self.conn().await?;
-        if let Some(existing) = store::appointments::get_by_request(&mut conn, &cmd.request_id).await? {
+        if let Some(existing) =
+            store::appointments::get_by_request(&mut conn, &cmd.request_id).await?
+        {
             return replay(p, existing, &cmd);
         }
         let slot = store::slots::get(&mut conn, &cmd.slot_id)
@@ -104,10 +112,20 @@ impl Scheduling {
         let booked = retry(|| async {
             let mut tx = self.db.begin().await?;
             if !store::slots::take_place(&mut tx, &apt.slot.id).await? {
-                return Err(Error::ResourceExhausted(format!("slot {} is fully booked", apt.slot.id)));
+                return Err(Error::ResourceExhausted(format!(
+                    "slot {} is fully booked",
+                    apt.slot.id
+                )));
             }
             store::appointments::insert(&mut tx, &apt).await?;
-            audit(&mut tx, &apt, &p.subject, "booked", format!("slot {} package {}", apt.slot.id, apt.package_id)).await?;
+            audit(
+                &mut tx,
+                &apt,
+                &p.subject,
+                "booked",
+                format!("slot {} package {}", apt.slot.id, apt.package_id),
+            )
+            .await?;
             let kind = events::Kind::AppointmentBooked(pb::AppointmentBooked {
                 appointment_id: apt.id.clone(),
                 branch: Some(events::branch_ref(&branch)),
@@ -131,9 +149,10 @@ impl Scheduling {
             // A concurrent retry of the same request committed first; its place stands
             // and ours was rolled back.
             Err(Error::AlreadyExists(_)) => {
-                let existing = store::appointments::get_by_request(&mut *self.conn().await?, &cmd.request_id)
-                    .await?
-                    .ok_or_else(|| Error::AlreadyExists("appointment".into()))?;
+                let existing =
+                    store::appointments::get_by_request(&mut *self.conn().await?, &cmd.request_id)
+                        .await?
+                        .ok_or_else(|| Error::AlreadyExists("appointment".into()))?;
                 replay(p, existing, &cmd)
             }
             Err(e) => Err(e),
@@ -150,7 +169,11 @@ impl Scheduling {
     }
 
     /// Appointments in the caller's scope.
-    pub async fn list_appointments(&self, p: &Principal, q: ListAppointments) -> Result<(Vec<Appointment>, String)> {
+    pub async fn list_appointments(
+        &self,
+        p: &Principal,
+        q: ListAppointments,
+    ) -> Result<(Vec<Appointment>, String)> {
         let mut conn = self.conn().await?;
         if !q.branch_id.is_empty() {
             self.branch_in_scope(&mut conn, p, &q.branch_id).await?;
@@ -171,7 +194,13 @@ impl Scheduling {
 
     /// Moves a booked appointment to another slot: the new place is taken and the old one
     /// released in one transaction, or nothing changes.
-    pub async fn reschedule(&self, p: &Principal, id: &str, new_slot_id: &str, expected_version: i64) -> Result<Appointment> {
+    pub async fn reschedule(
+        &self,
+        p: &Principal,
+        id: &str,
+        new_slot_id: &str,
+        expected_version: i64,
+    ) -> Result<Appointment> {
         p.require_role(roles::BOOKING, "reschedule appointments")?;
         let current = self.get_appointment(p, id).await?;
         if expected_version != 0 && expected_version != current.version {
@@ -181,7 +210,9 @@ impl Scheduling {
         let new_slot = store::slots::get(&mut conn, new_slot_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("slot {new_slot_id}")))?;
-        let branch = self.branch_in_scope(&mut conn, p, &new_slot.branch_id).await?;
+        let branch = self
+            .branch_in_scope(&mut conn, p, &new_slot.branch_id)
+            .await?;
         let package = store::catalogue::get_package(&mut conn, &current.package_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("package {}", current.package_id)))?;
@@ -199,7 +230,9 @@ impl Scheduling {
         retry(|| async {
             let mut tx = self.db.begin().await?;
             // The appointment row first: concurrent moves of one appointment queue here.
-            if !store::appointments::move_slot(&mut tx, &moved, current.version, &old_slot.id).await? {
+            if !store::appointments::move_slot(&mut tx, &moved, current.version, &old_slot.id)
+                .await?
+            {
                 return Err(moved_on());
             }
             // Slots in id order, so two opposite moves cannot deadlock.
@@ -208,12 +241,22 @@ impl Scheduling {
                 store::slots::release_place(&mut tx, &old_slot.id).await?;
             }
             if !store::slots::take_place(&mut tx, &moved.slot.id).await? {
-                return Err(Error::ResourceExhausted(format!("slot {} is fully booked", moved.slot.id)));
+                return Err(Error::ResourceExhausted(format!(
+                    "slot {} is fully booked",
+                    moved.slot.id
+                )));
             }
             if take_first {
                 store::slots::release_place(&mut tx, &old_slot.id).await?;
             }
-            audit(&mut tx, &moved, &p.subject, "rescheduled", format!("slot {} -> {}", old_slot.id, moved.slot.id)).await?;
+            audit(
+                &mut tx,
+                &moved,
+                &p.subject,
+                "rescheduled",
+                format!("slot {} -> {}", old_slot.id, moved.slot.id),
+            )
+            .await?;
             let kind = events::Kind::AppointmentRescheduled(pb::AppointmentRescheduled {
                 appointment_id: moved.id.clone(),
                 old_slot_id: old_slot.id.clone(),
@@ -231,7 +274,13 @@ impl Scheduling {
     }
 
     /// Cancels a booked appointment and releases its place.
-    pub async fn cancel(&self, p: &Principal, id: &str, reason: CancelReason, note: String) -> Result<Appointment> {
+    pub async fn cancel(
+        &self,
+        p: &Principal,
+        id: &str,
+        reason: CancelReason,
+        note: String,
+    ) -> Result<Appointment> {
         p.require_role(roles::BOOKING, "cancel appointments")?;
         let current = self.get_appointment(p, id).await?;
         appointment::can_cancel(&current, reason, &note)?;
@@ -244,11 +293,20 @@ impl Scheduling {
         next.updated_at = now;
         retry(|| async {
             let mut tx = self.db.begin().await?;
-            if !store::appointments::update_status(&mut tx, &next, current.version, Status::Booked).await? {
+            if !store::appointments::update_status(&mut tx, &next, current.version, Status::Booked)
+                .await?
+            {
                 return Err(moved_on());
             }
             store::slots::release_place(&mut tx, &next.slot.id).await?;
-            audit(&mut tx, &next, &p.subject, "cancelled", format!("reason {}", reason.as_str())).await?;
+            audit(
+                &mut tx,
+                &next,
+                &p.subject,
+                "cancelled",
+                format!("reason {}", reason.as_str()),
+            )
+            .await?;
             let kind = events::Kind::AppointmentCancelled(pb::AppointmentCancelled {
                 appointment_id: next.id.clone(),
                 reason: reason.as_str().to_owned(),
@@ -275,7 +333,9 @@ impl Scheduling {
         next.version += 1;
         next.updated_at = now;
         let mut tx = self.db.begin().await?;
-        if !store::appointments::update_status(&mut tx, &next, current.version, Status::Booked).await? {
+        if !store::appointments::update_status(&mut tx, &next, current.version, Status::Booked)
+            .await?
+        {
             return Err(moved_on());
         }
         audit(&mut tx, &next, &p.subject, "no_show", String::new()).await?;

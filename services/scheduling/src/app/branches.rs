@@ -3,7 +3,7 @@
 use hospital_proto::scheduling as pb;
 use service_kit::{Error, Result, auth::Principal, db::retry, ids::new_id};
 
-use super::{Scheduling, check_request_id, events, page_size, roles};
+use super::{Scheduling, events, page_size, roles, with_request_id};
 use crate::{
     domain::branch::{self, Branch, BranchPatch, Region},
     store::{self, branches::ListFilter},
@@ -37,17 +37,28 @@ impl Scheduling {
     /// Creates a branch; a retry with the same `request_id` returns the same branch.
     pub async fn create_branch(&self, p: &Principal, cmd: CreateBranch) -> Result<Branch> {
         p.require_role(roles::BRANCH_ADMIN, "create branches")?;
-        check_request_id(&cmd.request_id)?;
         let now = self.clock.now();
-        let new = branch::new_branch(new_id("br"), &cmd.code, cmd.region, cmd.patch, now)?;
+        let new = with_request_id(
+            &cmd.request_id,
+            branch::new_branch(new_id("br"), &cmd.code, cmd.region, cmd.patch, now),
+        )?;
         p.check_region(&new.region.path())?;
-        if let Some(existing) = store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id).await? {
+        if let Some(existing) =
+            store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id).await?
+        {
             return Ok(existing);
         }
         let created = retry(|| async {
             let mut tx = self.db.begin().await?;
             store::branches::insert(&mut tx, &new, &cmd.request_id).await?;
-            events::publish(&mut tx, &new.id, &new.region.path(), now, changed(&new, true)).await?;
+            events::publish(
+                &mut tx,
+                &new.id,
+                &new.region.path(),
+                now,
+                changed(&new, true),
+            )
+            .await?;
             tx.commit().await?;
             Ok(())
         })
@@ -59,9 +70,14 @@ impl Scheduling {
             }
             Err(Error::AlreadyExists(_)) => {
                 // Either a concurrent retry of this request won, or the code is taken.
-                match store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id).await? {
+                match store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id)
+                    .await?
+                {
                     Some(existing) => Ok(existing),
-                    None => Err(Error::AlreadyExists(format!("branch code {} is already used", new.code))),
+                    None => Err(Error::AlreadyExists(format!(
+                        "branch code {} is already used",
+                        new.code
+                    ))),
                 }
             }
             Err(e) => Err(e),
@@ -89,7 +105,9 @@ impl Scheduling {
         b.updated_at = now;
         let mut tx = self.db.begin().await?;
         if !store::branches::update(&mut tx, &b).await? {
-            return Err(Error::Aborted("branch was changed concurrently; read it again".into()));
+            return Err(Error::Aborted(
+                "branch was changed concurrently; read it again".into(),
+            ));
         }
         events::publish(&mut tx, &b.id, &b.region.path(), now, changed(&b, false)).await?;
         tx.commit().await?;
@@ -113,7 +131,10 @@ impl Scheduling {
         page_token: String,
     ) -> Result<(Vec<Branch>, String)> {
         if !region_path.is_empty() && !branch::is_region_path(&region_path) {
-            return Err(Error::invalid("region_path", "one or two slugs joined by '/'"));
+            return Err(Error::invalid(
+                "region_path",
+                "one or two slugs joined by '/'",
+            ));
         }
         let limit = page_size(page_size_requested);
         let filter = ListFilter {

@@ -22,7 +22,12 @@ pub struct GenerateReport {
 
 impl Scheduling {
     /// Replaces a branch's weekly template.
-    pub async fn set_template(&self, p: &Principal, branch_id: &str, windows: Vec<TemplateWindow>) -> Result<Vec<TemplateWindow>> {
+    pub async fn set_template(
+        &self,
+        p: &Principal,
+        branch_id: &str,
+        windows: Vec<TemplateWindow>,
+    ) -> Result<Vec<TemplateWindow>> {
         p.require_role(roles::CAPACITY, "change capacity")?;
         let mut tx = self.db.begin().await?;
         let branch = self.branch_in_scope(&mut tx, p, branch_id).await?;
@@ -34,21 +39,33 @@ impl Scheduling {
     }
 
     /// A branch's weekly template.
-    pub async fn get_template(&self, p: &Principal, branch_id: &str) -> Result<Vec<TemplateWindow>> {
+    pub async fn get_template(
+        &self,
+        p: &Principal,
+        branch_id: &str,
+    ) -> Result<Vec<TemplateWindow>> {
         let mut conn = self.conn().await?;
         self.branch_in_scope(&mut conn, p, branch_id).await?;
         store::slots::template(&mut conn, branch_id).await
     }
 
     /// Creates the slots the template yields for `from..=to` that do not exist yet.
-    pub async fn generate_slots(&self, p: &Principal, branch_id: &str, from: Option<Date>, to: Option<Date>) -> Result<GenerateReport> {
+    pub async fn generate_slots(
+        &self,
+        p: &Principal,
+        branch_id: &str,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> Result<GenerateReport> {
         p.require_role(roles::CAPACITY, "change capacity")?;
         let (from, to) = calendar::validate_range(from, to, MAX_GENERATE_DAYS)?;
         let mut tx = self.db.begin().await?;
         let branch = self.branch_in_scope(&mut tx, p, branch_id).await?;
         let template = store::slots::template(&mut tx, branch_id).await?;
         if template.is_empty() {
-            return Err(Error::FailedPrecondition("the branch has no weekly template yet".into()));
+            return Err(Error::FailedPrecondition(
+                "the branch has no weekly template yet".into(),
+            ));
         }
         let (plans, holidays_skipped) = calendar::plan_slots(&branch, &template, from, to);
         let created = store::slots::insert_missing(&mut tx, branch_id, &plans).await?;

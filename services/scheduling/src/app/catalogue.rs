@@ -2,7 +2,7 @@
 
 use service_kit::{Error, Result, auth::Principal, ids::new_id};
 
-use super::{Scheduling, branches::next_token, check_request_id, page_size, roles};
+use super::{Scheduling, branches::next_token, page_size, roles, with_request_id};
 use crate::{
     domain::catalogue::{self, ExamItem, Package},
     store,
@@ -48,7 +48,6 @@ impl Scheduling {
     /// Adds an exam item to the catalogue.
     pub async fn create_exam_item(&self, p: &Principal, cmd: CreateExamItem) -> Result<ExamItem> {
         p.require_role(roles::CATALOGUE_ADMIN, "maintain the exam catalogue")?;
-        check_request_id(&cmd.request_id)?;
         let item = ExamItem {
             id: new_id("item"),
             code: cmd.code,
@@ -59,24 +58,38 @@ impl Scheduling {
             order_hint: cmd.order_hint,
             created_at: self.clock.now(),
         };
-        catalogue::validate_item(&item)?;
+        with_request_id(&cmd.request_id, catalogue::validate_item(&item))?;
         let mut conn = self.conn().await?;
-        if let Some(existing) = store::catalogue::item_by_request(&mut conn, &cmd.request_id).await? {
+        if let Some(existing) =
+            store::catalogue::item_by_request(&mut conn, &cmd.request_id).await?
+        {
             return Ok(existing);
         }
         match store::catalogue::insert_item(&mut conn, &item, &cmd.request_id).await {
             Ok(()) => Ok(item),
-            Err(Error::AlreadyExists(_)) => store::catalogue::item_by_request(&mut conn, &cmd.request_id)
-                .await?
-                .ok_or_else(|| Error::AlreadyExists(format!("exam item code {} is already used", item.code))),
+            Err(Error::AlreadyExists(_)) => {
+                store::catalogue::item_by_request(&mut conn, &cmd.request_id)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::AlreadyExists(format!(
+                            "exam item code {} is already used",
+                            item.code
+                        ))
+                    })
+            }
             Err(e) => Err(e),
         }
     }
 
     /// Exam items by code.
-    pub async fn list_exam_items(&self, page_size_requested: i32, page_token: &str) -> Result<(Vec<ExamItem>, String)> {
+    pub async fn list_exam_items(
+        &self,
+        page_size_requested: i32,
+        page_token: &str,
+    ) -> Result<(Vec<ExamItem>, String)> {
         let limit = page_size(page_size_requested);
-        let items = store::catalogue::list_items(&mut *self.conn().await?, page_token, limit).await?;
+        let items =
+            store::catalogue::list_items(&mut *self.conn().await?, page_token, limit).await?;
         let next = next_token(&items, limit, |i| i.code.clone());
         Ok((items, next))
     }
@@ -84,10 +97,20 @@ impl Scheduling {
     /// Adds a package made of existing items.
     pub async fn create_package(&self, p: &Principal, cmd: CreatePackage) -> Result<Package> {
         p.require_role(roles::CATALOGUE_ADMIN, "maintain the exam catalogue")?;
-        check_request_id(&cmd.request_id)?;
-        catalogue::validate_package(&cmd.code, &cmd.name, &cmd.exam_item_ids, &cmd.currency, cmd.price_minor)?;
+        with_request_id(
+            &cmd.request_id,
+            catalogue::validate_package(
+                &cmd.code,
+                &cmd.name,
+                &cmd.exam_item_ids,
+                &cmd.currency,
+                cmd.price_minor,
+            ),
+        )?;
         let mut tx = self.db.begin().await?;
-        if let Some(existing) = store::catalogue::package_by_request(&mut tx, &cmd.request_id).await? {
+        if let Some(existing) =
+            store::catalogue::package_by_request(&mut tx, &cmd.request_id).await?
+        {
             return Ok(existing);
         }
         let items = store::catalogue::items_by_ids(&mut tx, &cmd.exam_item_ids).await?;
@@ -98,7 +121,10 @@ impl Scheduling {
                 .filter(|id| !items.iter().any(|i| &i.id == *id))
                 .cloned()
                 .collect();
-            return Err(Error::invalid("exam_item_ids", format!("unknown exam items: {}", missing.join(", "))));
+            return Err(Error::invalid(
+                "exam_item_ids",
+                format!("unknown exam items: {}", missing.join(", ")),
+            ));
         }
         let package = Package {
             id: new_id("pkg"),
@@ -118,7 +144,12 @@ impl Scheduling {
                 drop(tx);
                 store::catalogue::package_by_request(&mut *self.conn().await?, &cmd.request_id)
                     .await?
-                    .ok_or_else(|| Error::AlreadyExists(format!("package code {} is already used", package.code)))
+                    .ok_or_else(|| {
+                        Error::AlreadyExists(format!(
+                            "package code {} is already used",
+                            package.code
+                        ))
+                    })
             }
             Err(e) => Err(e),
         }
@@ -132,9 +163,14 @@ impl Scheduling {
     }
 
     /// Packages by code.
-    pub async fn list_packages(&self, page_size_requested: i32, page_token: &str) -> Result<(Vec<Package>, String)> {
+    pub async fn list_packages(
+        &self,
+        page_size_requested: i32,
+        page_token: &str,
+    ) -> Result<(Vec<Package>, String)> {
         let limit = page_size(page_size_requested);
-        let packages = store::catalogue::list_packages(&mut *self.conn().await?, page_token, limit).await?;
+        let packages =
+            store::catalogue::list_packages(&mut *self.conn().await?, page_token, limit).await?;
         let next = next_token(&packages, limit, |p| p.code.clone());
         Ok((packages, next))
     }

@@ -17,7 +17,13 @@ use crate::domain::{appointment::Appointment, branch::Branch};
 pub(crate) use pb::scheduling_event::Kind;
 
 /// Appends one event about `branch`.
-pub(crate) async fn publish(conn: &mut AnyConnection, branch_id: &str, region_path: &str, at: Timestamp, kind: Kind) -> Result<()> {
+pub(crate) async fn publish(
+    conn: &mut AnyConnection,
+    branch_id: &str,
+    region_path: &str,
+    at: Timestamp,
+    kind: Kind,
+) -> Result<()> {
     let event_id = new_id("evt");
     let event = pb::SchedulingEvent {
         position: 0,
@@ -40,7 +46,12 @@ pub(crate) async fn publish(conn: &mut AnyConnection, branch_id: &str, region_pa
 }
 
 /// Appends an event about an appointment.
-pub(crate) async fn publish_for(conn: &mut AnyConnection, apt: &Appointment, at: Timestamp, kind: Kind) -> Result<()> {
+pub(crate) async fn publish_for(
+    conn: &mut AnyConnection,
+    apt: &Appointment,
+    at: Timestamp,
+    kind: Kind,
+) -> Result<()> {
     publish(conn, &apt.branch_id, &apt.region_path, at, kind).await
 }
 

@@ -25,7 +25,11 @@ pub use capacity::GenerateReport;
 pub use catalogue::{CreateExamItem, CreatePackage};
 pub use visits::Visit;
 
-use crate::{domain::branch::Branch, store};
+use crate::{
+    domain::{DomainError, branch::Branch},
+    store,
+};
+use service_kit::error::Violations;
 
 /// Who may do what. Scope (which branches) is checked separately, against the data.
 pub(crate) mod roles {
@@ -48,7 +52,13 @@ pub(crate) mod roles {
         Service,
     ];
     /// On-site actions: check-in, no-show.
-    pub const FRONT_DESK: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector, FrontDesk, BranchSystem];
+    pub const FRONT_DESK: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        FrontDesk,
+        BranchSystem,
+    ];
     /// Station actions: call, start, complete.
     pub const STATION: &[Role] = &[
         GroupAdmin,
@@ -59,7 +69,13 @@ pub(crate) mod roles {
         BranchSystem,
     ];
     /// Read the event feed.
-    pub const SUBSCRIBE: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector, BranchSystem, Service];
+    pub const SUBSCRIBE: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        BranchSystem,
+        Service,
+    ];
 }
 
 /// The scheduling service's use cases.
@@ -72,7 +88,9 @@ pub struct Scheduling {
 
 impl std::fmt::Debug for Scheduling {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scheduling").field("db", &self.db).finish_non_exhaustive()
+        f.debug_struct("Scheduling")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
     }
 }
 
@@ -92,9 +110,30 @@ pub fn page_size(requested: i32) -> i64 {
 /// Validates a client-chosen idempotency key.
 pub fn check_request_id(request_id: &str) -> Result<()> {
     if request_id.is_empty() || request_id.len() > 128 || request_id.chars().any(char::is_control) {
-        return Err(Error::invalid("request_id", "required, at most 128 printable characters"));
+        return Err(Error::invalid(
+            "request_id",
+            "required, at most 128 printable characters",
+        ));
     }
     Ok(())
+}
+
+/// The result of a create's own validation, with the `request_id` check folded in, so a
+/// client sees every bad field at once.
+pub(crate) fn with_request_id<T>(request_id: &str, checked: Result<T, DomainError>) -> Result<T> {
+    let mut v = match check_request_id(request_id) {
+        Err(Error::InvalidArgument(v)) => v,
+        _ => Violations::new(),
+    };
+    match checked {
+        Ok(t) if v.is_empty() => Ok(t),
+        Err(DomainError::Invalid(more)) => {
+            v.0.extend(more.0);
+            Err(Error::InvalidArgument(v))
+        }
+        Err(e) if v.is_empty() => Err(e.into()),
+        _ => Err(Error::InvalidArgument(v)),
+    }
 }
 
 impl Scheduling {
@@ -109,7 +148,12 @@ impl Scheduling {
     }
 
     /// A branch, which must exist and lie in the caller's scope.
-    async fn branch_in_scope(&self, conn: &mut AnyConnection, p: &Principal, id: &str) -> Result<Branch> {
+    async fn branch_in_scope(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        id: &str,
+    ) -> Result<Branch> {
         let branch = store::branches::get(conn, id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("branch {id}")))?;

@@ -2,7 +2,13 @@
 
 use hospital_proto::scheduling as pb;
 use jiff::Timestamp;
-use service_kit::{Error, Result, auth::Principal, clock::to_proto, db::{Tx, retry}, ids::new_id};
+use service_kit::{
+    Error, Result,
+    auth::Principal,
+    clock::to_proto,
+    db::{Tx, retry},
+    ids::new_id,
+};
 
 use super::{Scheduling, events, roles};
 use crate::{
@@ -23,7 +29,14 @@ pub struct Visit {
     pub entries: Vec<QueueEntry>,
 }
 
-async fn audit(tx: &mut Tx, appointment_id: &str, at: Timestamp, actor: &str, action: &str, detail: String) -> Result<()> {
+async fn audit(
+    tx: &mut Tx,
+    appointment_id: &str,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    detail: String,
+) -> Result<()> {
     let change = Change {
         at,
         actor: actor.to_owned(),
@@ -35,20 +48,39 @@ async fn audit(tx: &mut Tx, appointment_id: &str, at: Timestamp, actor: &str, ac
 
 /// Re-plans the entries not yet started and puts the first of them in its queue when the
 /// customer is in none. Returns the entries changed, with their previous status.
-async fn replan(tx: &mut Tx, entries: &mut [QueueEntry], now: Timestamp) -> Result<Vec<(usize, EntryStatus)>> {
-    let busy = entries
+async fn replan(
+    tx: &mut Tx,
+    entries: &mut [QueueEntry],
+    now: Timestamp,
+) -> Result<Vec<(usize, EntryStatus)>> {
+    let busy = entries.iter().any(|e| {
+        matches!(
+            e.status,
+            EntryStatus::Waiting | EntryStatus::Called | EntryStatus::InProgress
+        )
+    });
+    let settled = entries
         .iter()
-        .any(|e| matches!(e.status, EntryStatus::Waiting | EntryStatus::Called | EntryStatus::InProgress));
-    let settled = entries.iter().filter(|e| e.status != EntryStatus::Pending).count() as u32;
+        .filter(|e| e.status != EntryStatus::Pending)
+        .count() as u32;
     let Some(branch_id) = entries.first().map(|e| e.branch_id.clone()) else {
         return Ok(Vec::new());
     };
     let lengths = store::visits::queue_lengths(tx, &branch_id).await?;
-    let pending: Vec<&QueueEntry> = entries.iter().filter(|e| e.status == EntryStatus::Pending).collect();
-    let order: Vec<String> = visit::plan_route(&pending, &lengths).iter().map(|e| e.id.clone()).collect();
+    let pending: Vec<&QueueEntry> = entries
+        .iter()
+        .filter(|e| e.status == EntryStatus::Pending)
+        .collect();
+    let order: Vec<String> = visit::plan_route(&pending, &lengths)
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
     let mut changed = Vec::new();
     for (i, id) in order.iter().enumerate() {
-        let idx = entries.iter().position(|e| &e.id == id).expect("planned entry exists");
+        let idx = entries
+            .iter()
+            .position(|e| &e.id == id)
+            .expect("planned entry exists");
         let e = &mut entries[idx];
         let position = settled + i as u32 + 1;
         let joins = i == 0 && !busy;
@@ -64,10 +96,16 @@ async fn replan(tx: &mut Tx, entries: &mut [QueueEntry], now: Timestamp) -> Resu
     Ok(changed)
 }
 
-async fn save_changed(tx: &mut Tx, entries: &[QueueEntry], changed: &[(usize, EntryStatus)]) -> Result<()> {
+async fn save_changed(
+    tx: &mut Tx,
+    entries: &[QueueEntry],
+    changed: &[(usize, EntryStatus)],
+) -> Result<()> {
     for (idx, from) in changed {
         if !store::visits::update(tx, &entries[*idx], *from).await? {
-            return Err(Error::Aborted("the visit was changed concurrently; try again".into()));
+            return Err(Error::Aborted(
+                "the visit was changed concurrently; try again".into(),
+            ));
         }
     }
     Ok(())
@@ -80,7 +118,9 @@ impl Scheduling {
         p.require_role(roles::FRONT_DESK, "check customers in")?;
         let current = self.get_appointment(p, appointment_id).await?;
         let mut conn = self.conn().await?;
-        let branch = self.branch_in_scope(&mut conn, p, &current.branch_id).await?;
+        let branch = self
+            .branch_in_scope(&mut conn, p, &current.branch_id)
+            .await?;
         let package = store::catalogue::get_package(&mut conn, &current.package_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("package {}", current.package_id)))?;
@@ -116,12 +156,24 @@ impl Scheduling {
         let entries = retry(|| async {
             let mut entries = template.clone();
             let mut tx = self.db.begin().await?;
-            if !store::appointments::update_status(&mut tx, &next, current.version, Status::Booked).await? {
-                return Err(Error::Aborted("the appointment was changed concurrently; read it again".into()));
+            if !store::appointments::update_status(&mut tx, &next, current.version, Status::Booked)
+                .await?
+            {
+                return Err(Error::Aborted(
+                    "the appointment was changed concurrently; read it again".into(),
+                ));
             }
             replan(&mut tx, &mut entries, now).await?;
             store::visits::insert(&mut tx, &entries).await?;
-            audit(&mut tx, &next.id, now, &p.subject, "checked_in", format!("{} exam items", entries.len())).await?;
+            audit(
+                &mut tx,
+                &next.id,
+                now,
+                &p.subject,
+                "checked_in",
+                format!("{} exam items", entries.len()),
+            )
+            .await?;
             let kind = events::Kind::CheckedIn(pb::CheckedIn {
                 appointment_id: next.id.clone(),
                 customer: Some(events::customer_ref(&next)),
@@ -135,22 +187,36 @@ impl Scheduling {
         self.outbox.notify();
         let mut entries = entries;
         entries.sort_by_key(|e| e.route_position);
-        Ok(Visit { appointment: next, entries })
+        Ok(Visit {
+            appointment: next,
+            entries,
+        })
     }
 
     /// The visit of a checked-in (or completed) appointment.
     pub async fn get_visit(&self, p: &Principal, appointment_id: &str) -> Result<Visit> {
         let appointment = self.get_appointment(p, appointment_id).await?;
-        let entries = store::visits::of_appointment(&mut *self.conn().await?, appointment_id).await?;
+        let entries =
+            store::visits::of_appointment(&mut *self.conn().await?, appointment_id).await?;
         if entries.is_empty() {
-            return Err(Error::FailedPrecondition("the customer has not checked in".into()));
+            return Err(Error::FailedPrecondition(
+                "the customer has not checked in".into(),
+            ));
         }
-        Ok(Visit { appointment, entries })
+        Ok(Visit {
+            appointment,
+            entries,
+        })
     }
 
     /// A station calls the customer waiting longest for its exam item; `None` when nobody
     /// waits.
-    pub async fn call_next(&self, p: &Principal, branch_id: &str, exam_item_id: &str) -> Result<Option<QueueEntry>> {
+    pub async fn call_next(
+        &self,
+        p: &Principal,
+        branch_id: &str,
+        exam_item_id: &str,
+    ) -> Result<Option<QueueEntry>> {
         p.require_role(roles::STATION, "call customers")?;
         let branch = self.get_branch(p, branch_id).await?;
         // Two stations of one item may call at once: the conditional update lets one have
@@ -158,7 +224,9 @@ impl Scheduling {
         for _ in 0..5 {
             let now = self.clock.now();
             let mut tx = self.db.begin().await?;
-            let Some(waiting) = store::visits::longest_waiting(&mut tx, branch_id, exam_item_id).await? else {
+            let Some(waiting) =
+                store::visits::longest_waiting(&mut tx, branch_id, exam_item_id).await?
+            else {
                 return Ok(None);
             };
             let mut called = waiting.clone();
@@ -168,13 +236,28 @@ impl Scheduling {
             if !store::visits::update(&mut tx, &called, EntryStatus::Waiting).await? {
                 continue;
             }
-            self.breach_if_broken(&mut tx, &branch, &called, now).await?;
-            audit(&mut tx, &called.appointment_id, now, &p.subject, "called", called.exam_item_name.clone()).await?;
+            if self
+                .breach_if_broken(&mut tx, &branch, &called, now)
+                .await?
+            {
+                called.breached_at = Some(now);
+            }
+            audit(
+                &mut tx,
+                &called.appointment_id,
+                now,
+                &p.subject,
+                "called",
+                called.exam_item_name.clone(),
+            )
+            .await?;
             tx.commit().await?;
             self.outbox.notify();
             return Ok(Some(called));
         }
-        Err(Error::Aborted("the queue is moving fast; call again".into()))
+        Err(Error::Aborted(
+            "the queue is moving fast; call again".into(),
+        ))
     }
 
     /// The exam starts.
@@ -188,9 +271,19 @@ impl Scheduling {
         started.started_at = Some(now);
         let mut tx = self.db.begin().await?;
         if !store::visits::update(&mut tx, &started, entry.status).await? {
-            return Err(Error::Aborted("the exam item was changed concurrently".into()));
+            return Err(Error::Aborted(
+                "the exam item was changed concurrently".into(),
+            ));
         }
-        audit(&mut tx, &started.appointment_id, now, &p.subject, "started", started.exam_item_name.clone()).await?;
+        audit(
+            &mut tx,
+            &started.appointment_id,
+            now,
+            &p.subject,
+            "started",
+            started.exam_item_name.clone(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(started)
     }
@@ -215,10 +308,20 @@ impl Scheduling {
             entries[idx].status = EntryStatus::Done;
             entries[idx].completed_at = Some(now);
             if !store::visits::update(&mut tx, &entries[idx], from).await? {
-                return Err(Error::Aborted("the exam item was changed concurrently".into()));
+                return Err(Error::Aborted(
+                    "the exam item was changed concurrently".into(),
+                ));
             }
             let finished = &entries[idx];
-            audit(&mut tx, &finished.appointment_id, now, &p.subject, "completed", finished.exam_item_name.clone()).await?;
+            audit(
+                &mut tx,
+                &finished.appointment_id,
+                now,
+                &p.subject,
+                "completed",
+                finished.exam_item_name.clone(),
+            )
+            .await?;
             let kind = events::Kind::ExamItemCompleted(pb::ExamItemCompleted {
                 appointment_id: finished.appointment_id.clone(),
                 entry_id: finished.id.clone(),
@@ -231,10 +334,27 @@ impl Scheduling {
                 apt.status = Status::Completed;
                 apt.version += 1;
                 apt.updated_at = now;
-                if !store::appointments::update_status(&mut tx, &apt, appointment.version, Status::CheckedIn).await? {
-                    return Err(Error::Aborted("the appointment was changed concurrently".into()));
+                if !store::appointments::update_status(
+                    &mut tx,
+                    &apt,
+                    appointment.version,
+                    Status::CheckedIn,
+                )
+                .await?
+                {
+                    return Err(Error::Aborted(
+                        "the appointment was changed concurrently".into(),
+                    ));
                 }
-                audit(&mut tx, &apt.id, now, &p.subject, "visit_completed", String::new()).await?;
+                audit(
+                    &mut tx,
+                    &apt.id,
+                    now,
+                    &p.subject,
+                    "visit_completed",
+                    String::new(),
+                )
+                .await?;
                 let kind = events::Kind::VisitCompleted(pb::VisitCompleted {
                     appointment_id: apt.id.clone(),
                     customer: Some(events::customer_ref(&apt)),
@@ -246,7 +366,10 @@ impl Scheduling {
             }
             tx.commit().await?;
             entries.sort_by_key(|e| e.route_position);
-            Ok(Visit { appointment: apt, entries })
+            Ok(Visit {
+                appointment: apt,
+                entries,
+            })
         })
         .await?;
         self.outbox.notify();
@@ -261,8 +384,12 @@ impl Scheduling {
         let mut flagged = 0;
         for o in overdue {
             let mut tx = self.db.begin().await?;
-            let Some(entry) = store::visits::get(&mut tx, &o.entry_id).await? else { continue };
-            let Some(branch) = store::branches::get(&mut tx, &entry.branch_id).await? else { continue };
+            let Some(entry) = store::visits::get(&mut tx, &o.entry_id).await? else {
+                continue;
+            };
+            let Some(branch) = store::branches::get(&mut tx, &entry.branch_id).await? else {
+                continue;
+            };
             if self.breach_if_broken(&mut tx, &branch, &entry, now).await? {
                 flagged += 1;
             }
@@ -277,10 +404,20 @@ impl Scheduling {
     /// In `tx`: if `entry`'s wait has broken the promise and nobody flagged it yet, flags it
     /// and publishes the breach. The conditional flag makes this once per entry, however
     /// many sweepers and stations race.
-    async fn breach_if_broken(&self, tx: &mut Tx, branch: &Branch, entry: &QueueEntry, now: Timestamp) -> Result<bool> {
-        let Some(since) = entry.waiting_since else { return Ok(false) };
+    async fn breach_if_broken(
+        &self,
+        tx: &mut Tx,
+        branch: &Branch,
+        entry: &QueueEntry,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let Some(since) = entry.waiting_since else {
+            return Ok(false);
+        };
         let until = entry.called_at.unwrap_or(now);
-        if entry.breached_at.is_some() || !visit::promise_broken(since, until, branch.wait_promise_minutes) {
+        if entry.breached_at.is_some()
+            || !visit::promise_broken(since, until, branch.wait_promise_minutes)
+        {
             return Ok(false);
         }
         if !store::visits::flag_breach(tx, &entry.id, now).await? {

@@ -137,7 +137,11 @@ fn illegal(from: Status, action: &'static str) -> DomainError {
 }
 
 /// Whether the appointment may move to another slot.
-pub fn can_reschedule(apt: &Appointment, new_slot: &Slot, now: Timestamp) -> Result<(), DomainError> {
+pub fn can_reschedule(
+    apt: &Appointment,
+    new_slot: &Slot,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     if apt.status != Status::Booked {
         return Err(illegal(apt.status, "reschedule"));
     }
@@ -147,7 +151,9 @@ pub fn can_reschedule(apt: &Appointment, new_slot: &Slot, now: Timestamp) -> Res
         ));
     }
     if new_slot.starts_at <= now {
-        return Err(DomainError::Precondition("the new slot has already started".into()));
+        return Err(DomainError::Precondition(
+            "the new slot has already started".into(),
+        ));
     }
     Ok(())
 }
@@ -236,7 +242,12 @@ mod tests {
     #[test]
     fn only_booked_appointments_move_cancel_or_no_show() {
         let later = "2026-12-01T00:00:00Z".parse::<Timestamp>().unwrap();
-        for status in [Status::CheckedIn, Status::Completed, Status::Cancelled, Status::NoShow] {
+        for status in [
+            Status::CheckedIn,
+            Status::Completed,
+            Status::Cancelled,
+            Status::NoShow,
+        ] {
             let apt = appointment(status);
             assert!(matches!(
                 can_cancel(&apt, CancelReason::CustomerRequest, ""),
@@ -247,7 +258,14 @@ mod tests {
                 Err(DomainError::IllegalTransition { .. })
             ));
         }
-        assert!(can_cancel(&appointment(Status::Booked), CancelReason::CustomerRequest, "").is_ok());
+        assert!(
+            can_cancel(
+                &appointment(Status::Booked),
+                CancelReason::CustomerRequest,
+                ""
+            )
+            .is_ok()
+        );
     }
 
     #[test]

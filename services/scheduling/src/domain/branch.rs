@@ -235,14 +235,20 @@ pub fn new_branch(
     let mut v = Violations::new();
     v.check(
         (2..=32).contains(&code.len())
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+            && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
         "code",
         "2 to 32 letters, digits or dashes",
     );
-    v.check(is_slug(&region.province), "region.province", "required slug: a-z, 0-9, -");
-    v.check(is_slug(&region.city), "region.city", "required slug: a-z, 0-9, -");
+    v.check(
+        is_slug(&region.province),
+        "region.province",
+        "required slug: a-z, 0-9, -",
+    );
+    v.check(
+        is_slug(&region.city),
+        "region.city",
+        "required slug: a-z, 0-9, -",
+    );
     v.check(patch.name.is_some(), "name", "required");
     v.check(patch.brand.is_some(), "brand", "required");
     v.check(
@@ -305,8 +311,14 @@ mod tests {
 
     #[test]
     fn a_valid_branch_defaults_to_shanghai_time() {
-        let b = new_branch("br_1".into(), "SZ-FT", region(), patch(), Timestamp::UNIX_EPOCH)
-            .unwrap();
+        let b = new_branch(
+            "br_1".into(),
+            "SZ-FT",
+            region(),
+            patch(),
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
         assert_eq!(b.time_zone, "Asia/Shanghai");
         assert_eq!(b.region.path(), "guangdong/shenzhen");
         assert_eq!(b.fasting_cutoff, DEFAULT_FASTING_CUTOFF);
@@ -321,19 +333,32 @@ mod tests {
             province: "Guang_Dong".into(),
             city: String::new(),
         };
-        let err = new_branch("br_1".into(), "x", bad_region, p, Timestamp::UNIX_EPOCH)
-            .unwrap_err();
-        let DomainError::Invalid(v) = err else { panic!() };
+        let err = new_branch("br_1".into(), "x", bad_region, p, Timestamp::UNIX_EPOCH).unwrap_err();
+        let DomainError::Invalid(v) = err else {
+            panic!()
+        };
         let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
-        for f in ["code", "region.province", "region.city", "time_zone", "wait_promise_minutes"] {
+        for f in [
+            "code",
+            "region.province",
+            "region.city",
+            "time_zone",
+            "wait_promise_minutes",
+        ] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }
     }
 
     #[test]
     fn holidays_close_the_branch() {
-        let mut b =
-            new_branch("br_1".into(), "SZ-FT", region(), patch(), Timestamp::UNIX_EPOCH).unwrap();
+        let mut b = new_branch(
+            "br_1".into(),
+            "SZ-FT",
+            region(),
+            patch(),
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
         let monday = jiff::civil::date(2026, 11, 30);
         assert!(b.hours_on(monday).is_some());
         assert!(b.hours_on(monday.tomorrow().unwrap()).is_none());

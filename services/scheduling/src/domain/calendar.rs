@@ -121,7 +121,11 @@ pub fn validate_template(branch: &Branch, windows: &[TemplateWindow]) -> Result<
 }
 
 /// Checks a date range: `from` ≤ `to`, at most `max_days` long.
-pub fn validate_range(from: Option<Date>, to: Option<Date>, max_days: i64) -> Result<(Date, Date), DomainError> {
+pub fn validate_range(
+    from: Option<Date>,
+    to: Option<Date>,
+    max_days: i64,
+) -> Result<(Date, Date), DomainError> {
     let mut v = Violations::new();
     v.check(from.is_some(), "from", "required, a valid date");
     v.check(to.is_some(), "to", "required, a valid date");
@@ -131,7 +135,10 @@ pub fn validate_range(from: Option<Date>, to: Option<Date>, max_days: i64) -> Re
     if to < from || days > max_days {
         return Err(DomainError::Invalid({
             let mut v = Violations::new();
-            v.add("to", format!("must be on or after from, at most {max_days} days later"));
+            v.add(
+                "to",
+                format!("must be on or after from, at most {max_days} days later"),
+            );
             v
         }));
     }
@@ -209,10 +216,14 @@ pub fn check_bookable(
     now: Timestamp,
 ) -> Result<(), DomainError> {
     if slot.starts_at <= now {
-        return Err(DomainError::Precondition("the slot has already started".into()));
+        return Err(DomainError::Precondition(
+            "the slot has already started".into(),
+        ));
     }
     if branch.hours_on(slot.date).is_none() {
-        return Err(DomainError::Precondition("the branch is closed that day".into()));
+        return Err(DomainError::Precondition(
+            "the branch is closed that day".into(),
+        ));
     }
     if package.fasting_required() && slot.start > time_to_minute(branch.fasting_cutoff) {
         return Err(DomainError::Precondition(format!(
@@ -220,7 +231,15 @@ pub fn check_bookable(
             branch.fasting_cutoff
         )));
     }
-    if !slot_suits(branch, package, &Slot { booked: 0, ..slot.clone() }, now) {
+    if !slot_suits(
+        branch,
+        package,
+        &Slot {
+            booked: 0,
+            ..slot.clone()
+        },
+        now,
+    ) {
         return Err(DomainError::Precondition(
             "the package does not fit between the slot and closing time".into(),
         ));
@@ -239,12 +258,19 @@ mod tests {
 
     pub(crate) fn branch() -> Branch {
         let hours = (1..=6)
-            .map(|d| OpeningHours { weekday: d, opens: 7 * 60, closes: 12 * 60 })
+            .map(|d| OpeningHours {
+                weekday: d,
+                opens: 7 * 60,
+                closes: 12 * 60,
+            })
             .collect();
         new_branch(
             "br_1".into(),
             "SZ-FT",
-            Region { province: "guangdong".into(), city: "shenzhen".into() },
+            Region {
+                province: "guangdong".into(),
+                city: "shenzhen".into(),
+            },
             BranchPatch {
                 name: Some("福田".into()),
                 brand: Some("美年".into()),
@@ -258,7 +284,12 @@ mod tests {
     }
 
     fn window(weekday: i8, start: u16, end: u16) -> TemplateWindow {
-        TemplateWindow { weekday, start, end, capacity: 10 }
+        TemplateWindow {
+            weekday,
+            start,
+            end,
+            capacity: 10,
+        }
     }
 
     fn package(fasting: bool, minutes: u32) -> Package {
@@ -286,7 +317,10 @@ mod tests {
     fn slots_are_generated_in_the_branch_time_zone_skipping_holidays_and_closed_days() {
         let mut b = branch();
         b.holidays.push(date(2026, 12, 1)); // a Tuesday
-        let windows = [window(1, 7 * 60, 7 * 60 + 30), window(2, 7 * 60, 7 * 60 + 30)];
+        let windows = [
+            window(1, 7 * 60, 7 * 60 + 30),
+            window(2, 7 * 60, 7 * 60 + 30),
+        ];
         // Monday 30 Nov to Sunday 6 Dec.
         let (plans, holidays) = plan_slots(&b, &windows, date(2026, 11, 30), date(2026, 12, 6));
         assert_eq!(holidays, 1);
@@ -306,7 +340,9 @@ mod tests {
             window(2, 8 * 60, 9 * 60),
             window(2, 8 * 60 + 30, 9 * 60 + 30),
         ];
-        let Err(DomainError::Invalid(v)) = validate_template(&b, &bad) else { panic!() };
+        let Err(DomainError::Invalid(v)) = validate_template(&b, &bad) else {
+            panic!()
+        };
         let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["windows[0]", "windows[1].weekday", "windows[3]"]);
     }
@@ -327,9 +363,24 @@ mod tests {
         };
         let now = Timestamp::UNIX_EPOCH;
         assert!(slot_suits(&b, &package(true, 30), &slot(9 * 60), now));
-        assert!(!slot_suits(&b, &package(true, 30), &slot(10 * 60 + 30), now));
-        assert!(slot_suits(&b, &package(false, 30), &slot(10 * 60 + 30), now));
-        assert!(!slot_suits(&b, &package(false, 120), &slot(10 * 60 + 30), now));
+        assert!(!slot_suits(
+            &b,
+            &package(true, 30),
+            &slot(10 * 60 + 30),
+            now
+        ));
+        assert!(slot_suits(
+            &b,
+            &package(false, 30),
+            &slot(10 * 60 + 30),
+            now
+        ));
+        assert!(!slot_suits(
+            &b,
+            &package(false, 120),
+            &slot(10 * 60 + 30),
+            now
+        ));
         assert!(check_bookable(&b, &package(true, 30), &slot(11 * 60), now).is_err());
     }
 

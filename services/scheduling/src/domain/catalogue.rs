@@ -111,6 +111,10 @@ pub fn validate_package(
         "price.currency_code",
         "an ISO 4217 code such as CNY",
     );
-    v.check(price_minor >= 0, "price.minor_units", "must not be negative");
+    v.check(
+        price_minor >= 0,
+        "price.minor_units",
+        "must not be negative",
+    );
     check(v)
 }

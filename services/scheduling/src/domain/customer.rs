@@ -101,7 +101,10 @@ mod tests {
         let p = Phone::parse("138 0013 8000").unwrap();
         assert_eq!(p.masked(), "138****8000");
         assert_eq!(format!("{p:?}"), "Phone(138****8000)");
-        assert_eq!(Phone::parse("+8613800138000").unwrap().digits(), "13800138000");
+        assert_eq!(
+            Phone::parse("+8613800138000").unwrap().digits(),
+            "13800138000"
+        );
     }
 
     #[test]

@@ -92,7 +92,9 @@ pub struct QueueEntry {
 impl QueueEntry {
     /// Minutes waited: until called, or until `now` while still waiting.
     pub fn waited_minutes(&self, now: Timestamp) -> u32 {
-        let Some(since) = self.waiting_since else { return 0 };
+        let Some(since) = self.waiting_since else {
+            return 0;
+        };
         let until = self.called_at.unwrap_or(now);
         let minutes = until.duration_since(since).as_secs() / 60;
         u32::try_from(minutes.max(0)).unwrap_or(u32::MAX)

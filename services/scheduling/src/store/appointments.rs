@@ -86,7 +86,10 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Appointmen
 }
 
 /// The appointment a booking with `request_id` made.
-pub async fn get_by_request(conn: &mut AnyConnection, request_id: &str) -> Result<Option<Appointment>> {
+pub async fn get_by_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<Appointment>> {
     let sql = format!("{SELECT} WHERE a.request_id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(request_id)
@@ -167,7 +170,11 @@ pub struct ListFilter {
 }
 
 /// Appointments within `scope`, by id.
-pub async fn list(conn: &mut AnyConnection, scope: &OrgScope, f: &ListFilter) -> Result<Vec<Appointment>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    scope: &OrgScope,
+    f: &ListFilter,
+) -> Result<Vec<Appointment>> {
     let (scope_branch, scope_region) = scope_binds(scope);
     let sql = format!(
         "{SELECT} WHERE a.id > $1 \

@@ -70,7 +70,9 @@ pub async fn insert(conn: &mut AnyConnection, b: &Branch, request_id: &str) -> R
     .bind(hours_json(b))
     .bind(holidays_json(b))
     .bind(i64::from(b.wait_promise_minutes))
-    .bind(i64::from(crate::domain::calendar::time_to_minute(b.fasting_cutoff)))
+    .bind(i64::from(crate::domain::calendar::time_to_minute(
+        b.fasting_cutoff,
+    )))
     .bind(b.version)
     .bind(micros(b.created_at))
     .bind(micros(b.updated_at))
@@ -92,7 +94,9 @@ pub async fn update(conn: &mut AnyConnection, b: &Branch) -> Result<bool> {
     .bind(hours_json(b))
     .bind(holidays_json(b))
     .bind(i64::from(b.wait_promise_minutes))
-    .bind(i64::from(crate::domain::calendar::time_to_minute(b.fasting_cutoff)))
+    .bind(i64::from(crate::domain::calendar::time_to_minute(
+        b.fasting_cutoff,
+    )))
     .bind(b.version)
     .bind(micros(b.updated_at))
     .bind(&b.id)
@@ -136,7 +140,11 @@ pub struct ListFilter {
 }
 
 /// Branches within `scope`, by id.
-pub async fn list(conn: &mut AnyConnection, scope: &OrgScope, f: &ListFilter) -> Result<Vec<Branch>> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    scope: &OrgScope,
+    f: &ListFilter,
+) -> Result<Vec<Branch>> {
     let (scope_branch, scope_region) = scope_binds(scope);
     let sql = format!(
         "SELECT {COLUMNS} FROM branches WHERE id > $1 \

@@ -23,7 +23,11 @@ fn item_from_row(row: &AnyRow) -> sqlx::Result<ExamItem> {
 }
 
 /// Inserts an item.
-pub async fn insert_item(conn: &mut AnyConnection, item: &ExamItem, request_id: &str) -> Result<()> {
+pub async fn insert_item(
+    conn: &mut AnyConnection,
+    item: &ExamItem,
+    request_id: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO exam_items (id, request_id, code, name, department, duration_minutes, \
          fasting_required, order_hint, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -43,7 +47,10 @@ pub async fn insert_item(conn: &mut AnyConnection, item: &ExamItem, request_id: 
 }
 
 /// The item a create with `request_id` made.
-pub async fn item_by_request(conn: &mut AnyConnection, request_id: &str) -> Result<Option<ExamItem>> {
+pub async fn item_by_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<ExamItem>> {
     let sql = format!("SELECT {ITEM_COLUMNS} FROM exam_items WHERE request_id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(request_id)
@@ -69,8 +76,13 @@ pub async fn items_by_ids(conn: &mut AnyConnection, ids: &[String]) -> Result<Ve
 }
 
 /// Items by code after `after_code`.
-pub async fn list_items(conn: &mut AnyConnection, after_code: &str, limit: i64) -> Result<Vec<ExamItem>> {
-    let sql = format!("SELECT {ITEM_COLUMNS} FROM exam_items WHERE code > $1 ORDER BY code LIMIT $2");
+pub async fn list_items(
+    conn: &mut AnyConnection,
+    after_code: &str,
+    limit: i64,
+) -> Result<Vec<ExamItem>> {
+    let sql =
+        format!("SELECT {ITEM_COLUMNS} FROM exam_items WHERE code > $1 ORDER BY code LIMIT $2");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(after_code)
         .bind(limit)
@@ -149,7 +161,10 @@ pub async fn get_package(conn: &mut AnyConnection, id: &str) -> Result<Option<Pa
 }
 
 /// The package a create with `request_id` made.
-pub async fn package_by_request(conn: &mut AnyConnection, request_id: &str) -> Result<Option<Package>> {
+pub async fn package_by_request(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<Package>> {
     let sql = format!("SELECT {PACKAGE_COLUMNS} FROM packages WHERE request_id = $1");
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(request_id)
@@ -162,8 +177,13 @@ pub async fn package_by_request(conn: &mut AnyConnection, request_id: &str) -> R
 }
 
 /// Packages by code after `after_code`.
-pub async fn list_packages(conn: &mut AnyConnection, after_code: &str, limit: i64) -> Result<Vec<Package>> {
-    let sql = format!("SELECT {PACKAGE_COLUMNS} FROM packages WHERE code > $1 ORDER BY code LIMIT $2");
+pub async fn list_packages(
+    conn: &mut AnyConnection,
+    after_code: &str,
+    limit: i64,
+) -> Result<Vec<Package>> {
+    let sql =
+        format!("SELECT {PACKAGE_COLUMNS} FROM packages WHERE code > $1 ORDER BY code LIMIT $2");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(after_code)
         .bind(limit)

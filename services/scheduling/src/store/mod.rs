@@ -47,10 +47,11 @@ pub(crate) fn date_text(d: Date) -> String {
 
 pub(crate) fn parse_date(row: &AnyRow, col: &str) -> sqlx::Result<Date> {
     let text: String = row.try_get(col)?;
-    text.parse().map_err(|e: jiff::Error| sqlx::Error::ColumnDecode {
-        index: col.to_owned(),
-        source: e.into(),
-    })
+    text.parse()
+        .map_err(|e: jiff::Error| sqlx::Error::ColumnDecode {
+            index: col.to_owned(),
+            source: e.into(),
+        })
 }
 
 pub(crate) fn corrupt(col: &str, what: &str) -> sqlx::Error {

@@ -26,7 +26,11 @@ pub(crate) fn slot_from_row(row: &AnyRow) -> sqlx::Result<Slot> {
 }
 
 /// Replaces a branch's weekly template.
-pub async fn replace_template(conn: &mut AnyConnection, branch_id: &str, windows: &[TemplateWindow]) -> Result<()> {
+pub async fn replace_template(
+    conn: &mut AnyConnection,
+    branch_id: &str,
+    windows: &[TemplateWindow],
+) -> Result<()> {
     sqlx::query("DELETE FROM template_windows WHERE branch_id = $1")
         .bind(branch_id)
         .execute(&mut *conn)
@@ -70,7 +74,11 @@ pub async fn template(conn: &mut AnyConnection, branch_id: &str) -> Result<Vec<T
 }
 
 /// Creates the planned slots that do not exist yet; returns how many it created.
-pub async fn insert_missing(conn: &mut AnyConnection, branch_id: &str, plans: &[SlotPlan]) -> Result<u32> {
+pub async fn insert_missing(
+    conn: &mut AnyConnection,
+    branch_id: &str,
+    plans: &[SlotPlan],
+) -> Result<u32> {
     let mut created = 0;
     for p in plans {
         let done = sqlx::query(
@@ -104,7 +112,12 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Slot>> {
 }
 
 /// A branch's slots with room left on local dates `from..=to`, by start.
-pub async fn open_between(conn: &mut AnyConnection, branch_id: &str, from: Date, to: Date) -> Result<Vec<Slot>> {
+pub async fn open_between(
+    conn: &mut AnyConnection,
+    branch_id: &str,
+    from: Date,
+    to: Date,
+) -> Result<Vec<Slot>> {
     let sql = format!(
         "SELECT {SLOT_COLUMNS} FROM slots WHERE branch_id = $1 AND local_date >= $2 \
          AND local_date <= $3 AND booked < capacity ORDER BY starts_at"
@@ -120,10 +133,11 @@ pub async fn open_between(conn: &mut AnyConnection, branch_id: &str, from: Date,
 
 /// Takes one place if one is left; false when the slot is full.
 pub async fn take_place(conn: &mut AnyConnection, slot_id: &str) -> Result<bool> {
-    let done = sqlx::query("UPDATE slots SET booked = booked + 1 WHERE id = $1 AND booked < capacity")
-        .bind(slot_id)
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE slots SET booked = booked + 1 WHERE id = $1 AND booked < capacity")
+            .bind(slot_id)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -60,7 +60,10 @@ pub async fn insert(conn: &mut AnyConnection, entries: &[QueueEntry]) -> Result<
 }
 
 /// The entries of one visit, by route position.
-pub async fn of_appointment(conn: &mut AnyConnection, appointment_id: &str) -> Result<Vec<QueueEntry>> {
+pub async fn of_appointment(
+    conn: &mut AnyConnection,
+    appointment_id: &str,
+) -> Result<Vec<QueueEntry>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM queue_entries WHERE appointment_id = $1 ORDER BY route_position, id"
     );
@@ -82,7 +85,10 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<QueueEntry
 }
 
 /// Customers waiting for or called to each exam item at a branch.
-pub async fn queue_lengths(conn: &mut AnyConnection, branch_id: &str) -> Result<HashMap<String, u32>> {
+pub async fn queue_lengths(
+    conn: &mut AnyConnection,
+    branch_id: &str,
+) -> Result<HashMap<String, u32>> {
     let rows = sqlx::query(
         "SELECT exam_item_id, COUNT(*) AS n FROM queue_entries \
          WHERE branch_id = $1 AND status IN ('WAITING', 'CALLED') GROUP BY exam_item_id",
@@ -117,7 +123,11 @@ pub async fn update(conn: &mut AnyConnection, e: &QueueEntry, from: EntryStatus)
 }
 
 /// The entry waiting longest for an exam item at a branch.
-pub async fn longest_waiting(conn: &mut AnyConnection, branch_id: &str, exam_item_id: &str) -> Result<Option<QueueEntry>> {
+pub async fn longest_waiting(
+    conn: &mut AnyConnection,
+    branch_id: &str,
+    exam_item_id: &str,
+) -> Result<Option<QueueEntry>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM queue_entries WHERE branch_id = $1 AND exam_item_id = $2 \
          AND status = 'WAITING' ORDER BY waiting_since, id LIMIT 1"

@@ -1,0 +1,12 @@
+//! Behaviour tests of the scheduling service through a real gRPC client, on SQLite and
+//! PostgreSQL.
+
+mod helpers;
+
+mod booking;
+mod catalogue_and_capacity;
+mod events;
+mod scope;
+mod serving;
+mod validation;
+mod visits;
