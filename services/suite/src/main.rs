@@ -1,1 +1,132 @@
-fn main() {}
+//! `suite up`: every service built so far in one process, each on its own port with its own
+//! SQLite file under `./data/`, demo data on first start, and a local admin token.
+
+mod seed;
+
+use std::{path::PathBuf, sync::Arc};
+
+use clap::{Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use service_kit::{
+    auth::{OrgScope, Role, TokenIssuer},
+    clock::SystemClock,
+    serve::shutdown_signal,
+    telemetry,
+};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "The hospital suite in one process, for local use and demos"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start every service, seed demo data on first start, print endpoints and a token.
+    Up {
+        /// Folder for the SQLite files and the local signing secret.
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+        /// Do not seed demo data.
+        #[arg(long)]
+        no_seed: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let Cli {
+        command: Command::Up { data_dir, no_seed },
+    } = Cli::parse();
+    std::fs::create_dir_all(&data_dir)?;
+    let secret = local_secret(&data_dir)?;
+
+    let mut scheduling = scheduling_service::Settings::load(None)?;
+    if std::env::var_os("SCHEDULING__DATABASE__URL").is_none() {
+        let file = data_dir.join("scheduling.db");
+        scheduling.database.url =
+            SecretString::from(format!("sqlite://{}?mode=rwc", file.display()));
+    }
+    if scheduling.auth.hs256_secret.is_none() && scheduling.auth.rs256_public_key_file.is_none() {
+        scheduling.auth.hs256_secret = Some(secret.clone());
+    }
+    let _telemetry = telemetry::init("suite", &scheduling.telemetry)?;
+    let issuer = TokenIssuer::hs256(
+        scheduling.auth.hs256_secret.as_ref().unwrap_or(&secret),
+        &scheduling.auth.issuer,
+    );
+    let admin = issuer.issue(
+        "local-admin",
+        Role::GroupAdmin,
+        &OrgScope::Group,
+        30 * 24 * 3600,
+    );
+
+    let listener = tokio::net::TcpListener::bind(scheduling.server.listen).await?;
+    let running = scheduling_service::start(scheduling, Arc::new(SystemClock), listener).await?;
+    let scheduling_addr = running.addr;
+
+    if !no_seed {
+        seed::seed_if_empty(&format!("http://{scheduling_addr}"), &admin).await?;
+    }
+
+    println!();
+    println!("hospital suite is up");
+    println!("  scheduling  {scheduling_addr}   (hospital.scheduling.v1.SchedulingService)");
+    println!();
+    println!("local admin token (group scope, 30 days):");
+    println!("  export TOKEN={admin}");
+    println!();
+    println!("try:");
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {scheduling_addr} hospital.scheduling.v1.SchedulingService/ListBranches"
+    );
+    println!();
+    println!("Ctrl-C stops.");
+
+    shutdown_signal().await;
+    running.stop().await?;
+    Ok(())
+}
+
+/// The HS256 secret for local tokens: made once, kept in the data folder so tokens survive
+/// restarts.
+fn local_secret(data_dir: &std::path::Path) -> anyhow::Result<SecretString> {
+    let path = data_dir.join("local-signing-secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_owned();
+        if !existing.is_empty() {
+            return Ok(SecretString::from(existing));
+        }
+    }
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    write_private(&path, &secret)?;
+    let secret = SecretString::from(secret);
+    debug_assert!(!secret.expose_secret().is_empty());
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
