@@ -127,6 +127,9 @@ const PACKAGES: &[(&str, &str, &[&str], i64)] = &[
     ),
 ];
 
+/// Window start times, (hour, minute).
+type Starts = &'static [(i32, i32)];
+
 fn req<T>(token: &str, msg: T) -> Request<T> {
     let mut r = Request::new(msg);
     if let Ok(v) = format!("Bearer {token}").parse() {
@@ -246,7 +249,7 @@ pub async fn seed_if_empty(endpoint: &str, token: &str) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("no branch in reply"))?;
         let mut windows = Vec::new();
         for weekday in 1..=7 {
-            let (mornings, afternoons): (&[(i32, i32)], &[(i32, i32)]) = if weekday == 7 {
+            let (mornings, afternoons): (Starts, Starts) = if weekday == 7 {
                 (&[(8, 0), (8, 30), (9, 0), (9, 30)], &[])
             } else {
                 (

@@ -76,6 +76,18 @@ impl OrgScope {
     }
 }
 
+/// Whether `path` is one or more slugs (lowercase ASCII letters, digits, dashes) joined by
+/// `/`. Scopes are matched with SQL `LIKE`, so `%` and `_` must never reach it.
+pub fn is_region_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|seg| {
+            (1..=32).contains(&seg.len())
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
 /// Whether `path` is `scope` or lies below it, segment by segment.
 pub fn region_covers(scope: &str, path: &str) -> bool {
     path == scope
@@ -99,7 +111,7 @@ impl std::str::FromStr for OrgScope {
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s.split_once(':') {
             None if s == "group" => Ok(OrgScope::Group),
-            Some(("region", p)) if !p.is_empty() => Ok(OrgScope::Region(p.to_owned())),
+            Some(("region", p)) if is_region_path(p) => Ok(OrgScope::Region(p.to_owned())),
             Some(("branch", b)) if !b.is_empty() => Ok(OrgScope::Branch(b.to_owned())),
             _ => Err(format!("unknown org scope {s:?}")),
         }
@@ -459,6 +471,8 @@ mod tests {
             assert_eq!(s.parse::<OrgScope>().unwrap().to_string(), s);
         }
         assert!("region:".parse::<OrgScope>().is_err());
+        assert!("region:guang%".parse::<OrgScope>().is_err());
+        assert!("region:Guang_Dong".parse::<OrgScope>().is_err());
         assert!("planet:earth".parse::<OrgScope>().is_err());
     }
 }

@@ -155,6 +155,11 @@ impl From<sqlx::Error> for Error {
                 if db.code().as_deref().is_some_and(is_transient_code) {
                     return Error::Aborted(format!("{TRANSIENT}: {}", db.message()));
                 }
+                // Class 22, data exception: a value the database cannot store (a NUL
+                // character in text, say). The caller's input, not our fault.
+                if db.code().is_some_and(|c| c.starts_with("22")) {
+                    return Error::invalid("request", "contains a value that cannot be stored");
+                }
                 match db.kind() {
                     ErrorKind::UniqueViolation => {
                         Error::AlreadyExists(db.constraint().unwrap_or("record").to_owned())

@@ -230,6 +230,10 @@ impl Outbox {
                 if *closed.borrow_and_update() {
                     return;
                 }
+                // Every position up to this mark was committed before the read below, so
+                // the read sees all of them; a filtered feed may skip past the ones that
+                // did not match instead of scanning them again next time.
+                let mark = *published.borrow_and_update();
                 match outbox.read_after(after, &scope, &branch_id, BATCH).await {
                     Ok(batch) => {
                         let full = batch.len() as i64 == BATCH;
@@ -242,6 +246,7 @@ impl Outbox {
                         if full {
                             continue;
                         }
+                        after = after.max(mark);
                     }
                     Err(e) => {
                         let _ = tx.send(Err(e)).await;

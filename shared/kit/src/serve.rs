@@ -4,8 +4,12 @@
 use std::{future::Future, sync::Arc, time::Duration};
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{server::NamedService, service::Routes, transport::Server};
+
+use tonic::{
+    server::NamedService,
+    service::Routes,
+    transport::{Server, server::TcpIncoming},
+};
 use tonic_health::{ServingStatus, server::HealthReporter};
 use tower::limit::GlobalConcurrencyLimitLayer;
 
@@ -74,11 +78,10 @@ pub async fn serve(
         .layer(AuthLayer::new(options.verifier));
 
     tracing::info!(service = name, addr = %listener.local_addr()?, "serving");
-    let incoming = TcpListenerStream::new(listener);
+    let incoming = incoming(listener);
     let reporter_for_shutdown = reporter.clone();
     let result = Server::builder()
         .timeout(Duration::from_secs(options.settings.request_timeout_secs))
-        .tcp_nodelay(true)
         .layer(layers)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move {
@@ -91,6 +94,15 @@ pub async fn serve(
     prober.abort();
     result?;
     Ok(())
+}
+
+/// The accepted connections of `listener`, with Nagle's algorithm off: with it on, each
+/// reply waits for the client's delayed ACK (40 ms on Linux). `Server::tcp_nodelay` only
+/// applies when tonic binds the socket itself.
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(Duration::from_secs(60)))
 }
 
 async fn set_status(reporter: &HealthReporter, name: &str, status: ServingStatus) {
@@ -140,5 +152,22 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_stream::StreamExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_have_nagle_off() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut incoming = incoming(listener);
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let accepted = incoming.next().await.unwrap().unwrap();
+        assert!(accepted.nodelay().unwrap());
     }
 }

@@ -256,6 +256,13 @@ where
                     Err(_) => 2,
                 };
                 tracing::Span::current().record("rpc.grpc.status_code", code);
+                // Unknown methods (UNIMPLEMENTED) share one label, so callers cannot mint
+                // new metric series with made-up paths.
+                let method = if code == 12 {
+                    "unknown".to_owned()
+                } else {
+                    method
+                };
                 histogram.record(
                     started.elapsed().as_secs_f64() * 1000.0,
                     &[

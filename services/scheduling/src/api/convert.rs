@@ -332,11 +332,20 @@ pub fn visit_out(v: &Visit, now: jiff::Timestamp) -> pb::Visit {
     }
 }
 
-/// Fails with a field violation when a required id is empty.
+/// Fails with a field violation when a required id is empty or not printable text.
 pub fn required(value: &str, field: &str) -> Result<()> {
     if value.trim().is_empty() {
         Err(Error::invalid(field, "required"))
+    } else if value.len() > 128 || value.chars().any(char::is_control) {
+        Err(Error::invalid(field, "at most 128 printable characters"))
     } else {
         Ok(())
+    }
+}
+
+/// Records a violation when a required id is empty or not printable text.
+pub fn require(v: &mut Violations, value: &str, field: &str) {
+    if let Err(Error::InvalidArgument(more)) = required(value, field) {
+        v.0.extend(more.0);
     }
 }

@@ -338,8 +338,8 @@ impl SchedulingService for Api {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
-        v.check(!r.branch_id.is_empty(), "branch_id", "required");
-        v.check(!r.package_id.is_empty(), "package_id", "required");
+        require(&mut v, &r.branch_id, "branch_id");
+        require(&mut v, &r.package_id, "package_id");
         v.into_result()?;
         let slots = self
             .app
@@ -363,8 +363,8 @@ impl SchedulingService for Api {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
-        v.check(!r.slot_id.is_empty(), "slot_id", "required");
-        v.check(!r.package_id.is_empty(), "package_id", "required");
+        require(&mut v, &r.slot_id, "slot_id");
+        require(&mut v, &r.package_id, "package_id");
         let c = r.customer.unwrap_or_default();
         let customer = Customer::parse(&c.customer_id, &c.name, &c.phone, "customer.", &mut v);
         app::check_request_id(&r.request_id).or_else(|e| match e {
@@ -455,8 +455,8 @@ impl SchedulingService for Api {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
-        v.check(!r.appointment_id.is_empty(), "appointment_id", "required");
-        v.check(!r.new_slot_id.is_empty(), "new_slot_id", "required");
+        require(&mut v, &r.appointment_id, "appointment_id");
+        require(&mut v, &r.new_slot_id, "new_slot_id");
         v.into_result()?;
         let apt = self
             .app
@@ -537,8 +537,8 @@ impl SchedulingService for Api {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
-        v.check(!r.branch_id.is_empty(), "branch_id", "required");
-        v.check(!r.exam_item_id.is_empty(), "exam_item_id", "required");
+        require(&mut v, &r.branch_id, "branch_id");
+        require(&mut v, &r.exam_item_id, "exam_item_id");
         v.into_result()?;
         let entry = self
             .app

@@ -146,14 +146,16 @@ impl Scheduling {
                 apt.slot.booked += 1;
                 Ok(apt)
             }
-            // A concurrent retry of the same request committed first; its place stands
-            // and ours was rolled back.
-            Err(Error::AlreadyExists(_)) => {
-                let existing =
-                    store::appointments::get_by_request(&mut *self.conn().await?, &cmd.request_id)
-                        .await?
-                        .ok_or_else(|| Error::AlreadyExists("appointment".into()))?;
-                replay(p, existing, &cmd)
+            // A concurrent attempt of the same request committed first: the insert hit the
+            // unique request_id, or (when that attempt took the last place) the slot was
+            // full. Its place stands and ours was rolled back; answer with its booking.
+            Err(e @ (Error::AlreadyExists(_) | Error::ResourceExhausted(_))) => {
+                match store::appointments::get_by_request(&mut *self.conn().await?, &cmd.request_id)
+                    .await?
+                {
+                    Some(existing) => replay(p, existing, &cmd),
+                    None => Err(e),
+                }
             }
             Err(e) => Err(e),
         }
@@ -357,12 +359,11 @@ impl Scheduling {
 }
 
 /// Answers a retried booking: the same appointment when the request matches, else a clear
-/// conflict.
+/// conflict. The slot is not compared: the appointment may have been rescheduled since.
 fn replay(p: &Principal, existing: Appointment, cmd: &BookCommand) -> Result<Appointment> {
     p.check_branch(&existing.branch_id, &existing.region_path)?;
-    let same = existing.slot.id == cmd.slot_id
-        && existing.package_id == cmd.package_id
-        && existing.customer.phone == cmd.customer.phone;
+    let same =
+        existing.package_id == cmd.package_id && existing.customer.phone == cmd.customer.phone;
     if same {
         Ok(existing)
     } else {

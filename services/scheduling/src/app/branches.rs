@@ -46,6 +46,7 @@ impl Scheduling {
         if let Some(existing) =
             store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id).await?
         {
+            p.check_branch(&existing.id, &existing.region.path())?;
             return Ok(existing);
         }
         let created = retry(|| async {
@@ -73,7 +74,10 @@ impl Scheduling {
                 match store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id)
                     .await?
                 {
-                    Some(existing) => Ok(existing),
+                    Some(existing) => {
+                        p.check_branch(&existing.id, &existing.region.path())?;
+                        Ok(existing)
+                    }
                     None => Err(Error::AlreadyExists(format!(
                         "branch code {} is already used",
                         new.code

@@ -379,21 +379,31 @@ impl Scheduling {
     /// Flags every wait that has run past its branch's promise and publishes
     /// `WaitPromiseBreached` for each, once. Returns how many it flagged.
     pub async fn sweep_wait_promises(&self) -> Result<u32> {
+        const BATCH: i64 = 200;
         let now = self.clock.now();
-        let overdue = store::visits::overdue(&mut *self.conn().await?, now, 200).await?;
         let mut flagged = 0;
-        for o in overdue {
-            let mut tx = self.db.begin().await?;
-            let Some(entry) = store::visits::get(&mut tx, &o.entry_id).await? else {
-                continue;
-            };
-            let Some(branch) = store::branches::get(&mut tx, &entry.branch_id).await? else {
-                continue;
-            };
-            if self.breach_if_broken(&mut tx, &branch, &entry, now).await? {
-                flagged += 1;
+        loop {
+            let overdue = store::visits::overdue(&mut *self.conn().await?, now, BATCH).await?;
+            let full = overdue.len() as i64 == BATCH;
+            let mut progressed = false;
+            for o in overdue {
+                let mut tx = self.db.begin().await?;
+                let Some(entry) = store::visits::get(&mut tx, &o.entry_id).await? else {
+                    continue;
+                };
+                let Some(branch) = store::branches::get(&mut tx, &entry.branch_id).await? else {
+                    continue;
+                };
+                if self.breach_if_broken(&mut tx, &branch, &entry, now).await? {
+                    flagged += 1;
+                    progressed = true;
+                }
+                tx.commit().await?;
             }
-            tx.commit().await?;
+            // Another sweeper may have flagged the same batch; stop rather than spin.
+            if !full || !progressed {
+                break;
+            }
         }
         if flagged > 0 {
             self.outbox.notify();

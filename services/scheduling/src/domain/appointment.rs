@@ -145,6 +145,13 @@ pub fn can_reschedule(
     if apt.status != Status::Booked {
         return Err(illegal(apt.status, "reschedule"));
     }
+    if new_slot.branch_id != apt.branch_id {
+        // Each branch's feed must see its own bookings come and go: moving to another
+        // branch is a cancellation here and a booking there.
+        return Err(DomainError::Precondition(
+            "the new slot is at another branch: cancel and book there instead".into(),
+        ));
+    }
     if new_slot.id == apt.slot.id {
         return Err(DomainError::Precondition(
             "the appointment is already in that slot".into(),

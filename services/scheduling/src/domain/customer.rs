@@ -71,8 +71,11 @@ impl Customer {
         v: &mut Violations,
     ) -> Option<Customer> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 64 {
-            v.add(format!("{prefix}name"), "required, at most 64 characters");
+        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+            v.add(
+                format!("{prefix}name"),
+                "required, at most 64 printable characters",
+            );
         }
         if !customer_id.is_empty() && !service_kit::ids::is_valid("cus", customer_id) {
             v.add(format!("{prefix}customer_id"), "must be a cus_ id or empty");

@@ -11,6 +11,8 @@ backend_tests!(
     a_race_of_200_bookings_for_10_places_books_exactly_10,
     a_repeated_request_id_returns_the_same_appointment_and_takes_one_place,
     a_request_id_reused_for_another_booking_is_refused,
+    a_retry_after_the_slot_filled_returns_the_booking_not_full,
+    moving_to_another_branch_is_refused,
     concurrent_reschedules_never_overfill_a_slot,
     rescheduling_moves_the_place_and_cancelling_releases_it,
     every_illegal_status_change_is_refused_with_failed_precondition,
@@ -182,6 +184,7 @@ async fn a_repeated_request_id_returns_the_same_appointment_and_takes_one_place(
 async fn a_request_id_reused_for_another_booking_is_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let f = fixture(&app, 10).await;
+    // Same request id, another customer: a client bug, not a retry.
     book(&app, &app.admin, "r1", &f.slot, &f.plain_package, 1)
         .await
         .unwrap();
@@ -190,7 +193,7 @@ async fn a_request_id_reused_for_another_booking_is_refused(backend: Backend) {
         .iter()
         .find(|s| s.slot_id != f.slot.slot_id)
         .unwrap();
-    let err = book(&app, &app.admin, "r1", other, &f.plain_package, 1)
+    let err = book(&app, &app.admin, "r1", other, &f.plain_package, 2)
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists);
@@ -637,5 +640,115 @@ async fn listing_pages_through_a_day(backend: Backend) {
         by_phone[0].customer.as_ref().unwrap().phone_masked,
         "139****0003"
     );
+    app.stop().await;
+}
+
+async fn a_retry_after_the_slot_filled_returns_the_booking_not_full(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = fixture(&app, 1).await;
+    // The first attempt took the last place but its answer was lost; the retry must get
+    // the booking, not "fully booked".
+    let first = book(
+        &app,
+        &app.admin,
+        "lost-answer",
+        &f.slot,
+        &f.plain_package,
+        1,
+    )
+    .await
+    .unwrap();
+    let retry = book(
+        &app,
+        &app.admin,
+        "lost-answer",
+        &f.slot,
+        &f.plain_package,
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(retry.appointment_id, first.appointment_id);
+    // Still a retry after the appointment moved to another slot.
+    let other = f
+        .slots
+        .iter()
+        .find(|s| s.slot_id != f.slot.slot_id)
+        .unwrap();
+    app.client()
+        .reschedule_appointment(req(
+            &app.admin,
+            pb::RescheduleAppointmentRequest {
+                appointment_id: first.appointment_id.clone(),
+                new_slot_id: other.slot_id.clone(),
+                expected_version: 0,
+            },
+        ))
+        .await
+        .unwrap();
+    let later = book(
+        &app,
+        &app.admin,
+        "lost-answer",
+        &f.slot,
+        &f.plain_package,
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(later.appointment_id, first.appointment_id);
+    app.stop().await;
+}
+
+async fn moving_to_another_branch_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    create_branch(&app, "SH-JA-01", "shanghai", "shanghai", 10).await;
+    let elsewhere = app
+        .client()
+        .search_availability(req(
+            &app.admin,
+            pb::SearchAvailabilityRequest {
+                branch_id: app
+                    .client()
+                    .list_branches(req(
+                        &app.admin,
+                        pb::ListBranchesRequest {
+                            region_path: "shanghai".into(),
+                            ..Default::default()
+                        },
+                    ))
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .branches[0]
+                    .branch_id
+                    .clone(),
+                package_id: f.plain_package.package_id.clone(),
+                from: Some(date(2026, 12, 1)),
+                to: Some(date(2026, 12, 1)),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .slots[0]
+        .clone();
+    let apt = book(&app, &app.admin, "stay", &f.slot, &f.plain_package, 1)
+        .await
+        .unwrap();
+    let err = app
+        .client()
+        .reschedule_appointment(req(
+            &app.admin,
+            pb::RescheduleAppointmentRequest {
+                appointment_id: apt.appointment_id,
+                new_slot_id: elsewhere.slot_id,
+                expected_version: 0,
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
     app.stop().await;
 }

@@ -272,6 +272,11 @@ async fn region_tokens_touch_only_branches_under_their_region(backend: Backend) 
     c.create_branch(req(&province, new_branch("guangdong", "FS-01")))
         .await
         .unwrap();
+    // Replaying another region's create request does not reveal that branch.
+    let mut replay = new_branch("guangdong", "FS-02");
+    replay.request_id = "branch-SH-JA-01".into();
+    let err = c.create_branch(req(&province, replay)).await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
     let err = c
         .create_branch(req(&province, new_branch("zhejiang", "HZ-01")))
         .await

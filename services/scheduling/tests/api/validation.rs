@@ -319,6 +319,36 @@ async fn invalid_input_for_each_rpc_names_the_field(backend: Backend) {
             .unwrap_err(),
         &["appointment_id"],
     );
+    // Text a database cannot store (PostgreSQL refuses NUL) is bad input, not a server error.
+    has(
+        c.get_appointment(req(
+            &t,
+            pb::GetAppointmentRequest {
+                appointment_id: "apt_\0".into(),
+            },
+        ))
+        .await
+        .unwrap_err(),
+        &["appointment_id"],
+    );
+    has(
+        c.book_appointment(req(
+            &t,
+            pb::BookAppointmentRequest {
+                request_id: "nul".into(),
+                slot_id: f.slot.slot_id.clone(),
+                package_id: f.plain_package.package_id.clone(),
+                customer: Some(pb::CustomerInput {
+                    customer_id: String::new(),
+                    name: "张\0三".into(),
+                    phone: "13800138000".into(),
+                }),
+            },
+        ))
+        .await
+        .unwrap_err(),
+        &["customer.name"],
+    );
     has(
         c.list_appointments(req(&t, pb::ListAppointmentsRequest::default()))
             .await

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Booking benchmark: gRPC on PostgreSQL and on SQLite against pgbench running the same
+# transaction on the same PostgreSQL, at 1, 8 and 32 clients; open-loop latency at a
+# fixed rate; idle memory and time from start to serving. Prints a Markdown report.
+#
+#   bash tests/bench/run.sh [seconds-per-run]      (default 10)
+#
+# Everything runs on this machine over loopback; the service and the load generator
+# share its cores, so compare the ratios within one run rather than absolute figures.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECS=${1:-10}
+RATE=${RATE:-1000}
+PORT=50071
+SECRET=bench-secret-local-only
+export LOADGEN_SECRET=$SECRET
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+source .ci/postgres.sh >/dev/null
+cargo build --release -q -p scheduling-service -p hospital-tests
+BIN=target/release/scheduling
+LOADGEN="target/release/loadgen --target http://127.0.0.1:$PORT"
+PG_BASE=${PG_ADMIN_URL%/*}
+
+fresh_pg_db() {
+  su postgres -c "dropdb -p ${PG_PORT:-5432} --if-exists $1"
+  su postgres -c "createdb -p ${PG_PORT:-5432} -O hospital $1"
+}
+
+start_service() { # $1 = database URL; sets PID, prints start-to-serving ms
+  local t0
+  t0=$(date +%s%N)
+  SCHEDULING__DATABASE__URL="$1" SCHEDULING__AUTH__HS256_SECRET=$SECRET \
+  SCHEDULING__SERVER__LISTEN=127.0.0.1:$PORT SCHEDULING__TELEMETRY__FILTER=warn \
+    "$BIN" serve >"$WORK/service.log" 2>&1 &
+  PID=$!
+  READY_MS=$($LOADGEN ready --since-unix-ns "$t0")
+}
+
+stop_service() { kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; }
+
+rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
+
+book() { $LOADGEN book --clients "$1" --duration "$SECS" --label "$2"; }
+
+echo "# booking benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${SECS}s per run"
+echo
+
+# ---------------------------------------------------------------- PostgreSQL via gRPC
+fresh_pg_db bench_grpc
+start_service "$PG_BASE/bench_grpc"
+echo "postgres: start to serving ${READY_MS} ms (fresh database, migrations included); idle RSS $(rss_kib "$PID") KiB"
+$LOADGEN setup >/dev/null
+echo "postgres: RSS after setup $(rss_kib "$PID") KiB"
+for c in 1 8 32; do book "$c" grpc-postgres; done
+echo "postgres: RSS after load $(rss_kib "$PID") KiB"
+$LOADGEN book --rate "$RATE" --duration "$SECS" --label open-loop-postgres
+stop_service
+# Restart on the now-populated database: the usual production start.
+start_service "$PG_BASE/bench_grpc"
+echo "postgres: restart to serving ${READY_MS} ms (populated database); idle RSS $(rss_kib "$PID") KiB"
+stop_service
+
+# ---------------------------------------------------------------- pgbench ceiling
+psql "$PG_BASE/bench_grpc" -qX -v ON_ERROR_STOP=1 <<'SQL'
+DROP TABLE IF EXISTS bench_slot_ids;
+CREATE TABLE bench_slot_ids AS
+  SELECT row_number() OVER (ORDER BY s.id) AS n, s.id, s.branch_id, s.local_date
+  FROM slots s JOIN branches b ON b.id = s.branch_id WHERE b.code = 'BENCH-01';
+CREATE UNIQUE INDEX ON bench_slot_ids (n);
+SQL
+NSLOTS=$(psql "$PG_BASE/bench_grpc" -tAX -c "SELECT count(*) FROM bench_slot_ids")
+PKG=$(psql "$PG_BASE/bench_grpc" -tAX -c "SELECT id FROM packages WHERE code = 'BENCH-PKG'")
+for c in 1 8 32; do
+  tps=$(pgbench -n -M prepared -c "$c" -j "$(( c < 2 ? c : 2 ))" -T "$SECS" -D nslots="$NSLOTS" -D pkg="$PKG" \
+        -f tests/bench/booking.sql "$PG_BASE/bench_grpc" 2>&1 | awk '/^tps/ {print $3; exit}')
+  lat=$(pgbench -n -M prepared -c "$c" -j "$(( c < 2 ? c : 2 ))" -T 2 -D nslots="$NSLOTS" -D pkg="$PKG" \
+        -f tests/bench/booking.sql "$PG_BASE/bench_grpc" 2>&1 | awk '/^latency average/ {print $4; exit}')
+  echo "pgbench clients=$c throughput=${tps%.*}/s latency-avg=${lat}ms"
+done
+
+# ---------------------------------------------------------------- SQLite via gRPC
+start_service "sqlite://$WORK/bench.db?mode=rwc"
+echo "sqlite: start to serving ${READY_MS} ms (fresh database); idle RSS $(rss_kib "$PID") KiB"
+$LOADGEN setup >/dev/null
+for c in 1 8 32; do book "$c" grpc-sqlite; done
+stop_service
