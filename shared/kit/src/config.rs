@@ -15,6 +15,8 @@ pub struct ServerSettings {
     pub request_timeout_secs: u64,
     /// Requests served at once across all connections; more wait in line.
     pub concurrency_limit: usize,
+    /// How often the database is pinged to drive the health status, in milliseconds.
+    pub health_probe_interval_ms: u64,
 }
 
 /// The database: the URL's scheme (`postgres://` or `sqlite://`) picks the backend.
@@ -80,6 +82,7 @@ pub fn common_defaults(port: u16, sqlite_file: &str) -> Vec<(&'static str, Strin
         ("server.listen", format!("127.0.0.1:{port}")),
         ("server.request_timeout_secs", "30".into()),
         ("server.concurrency_limit", "1024".into()),
+        ("server.health_probe_interval_ms", "5000".into()),
         ("database.url", format!("sqlite://{sqlite_file}?mode=rwc")),
         ("auth.issuer", "hospital-suite".into()),
         ("telemetry.format", "pretty".into()),

@@ -28,6 +28,9 @@ use crate::{
 const BATCH: i64 = 500;
 /// How often the sequencer looks for rows written by other replicas.
 const SEQUENCER_POLL: Duration = Duration::from_millis(250);
+/// How long the sequencer lets commits gather after a wake-up before numbering them: one
+/// numbering transaction (and one commit flush) per batch instead of one per event.
+const SEQUENCER_LINGER: Duration = Duration::from_millis(5);
 /// How often an idle subscription re-reads, in case a wake-up was missed.
 const SUBSCRIBER_POLL: Duration = Duration::from_secs(1);
 // Taken by the sequencer transaction on PostgreSQL so replicas number rows one at a time.
@@ -164,7 +167,7 @@ impl Outbox {
                     self.close();
                     return;
                 }
-                () = self.appended.notified() => {},
+                () = self.appended.notified() => tokio::time::sleep(SEQUENCER_LINGER).await,
                 () = tokio::time::sleep(SEQUENCER_POLL) => {},
             }
         }

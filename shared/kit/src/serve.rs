@@ -15,9 +15,6 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 
 use crate::{auth::AuthLayer, auth::JwtVerifier, config::ServerSettings, db::Db};
 
-/// How often the database is pinged to drive the health status.
-const HEALTH_PROBE_INTERVAL: Duration = Duration::from_secs(5);
-
 /// What [`serve`] needs besides the routes.
 #[derive(Debug)]
 pub struct ServeOptions {
@@ -54,7 +51,13 @@ pub async fn serve(
     let (reporter, health) = tonic_health::server::health_reporter();
     let name = options.service_name;
     set_status(&reporter, name, ServingStatus::Serving).await;
-    let prober = tokio::spawn(probe_database(reporter.clone(), name, options.db.clone()));
+    let every = Duration::from_millis(options.settings.health_probe_interval_ms.max(10));
+    let prober = tokio::spawn(probe_database(
+        reporter.clone(),
+        name,
+        options.db.clone(),
+        every,
+    ));
 
     let mut reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
@@ -110,9 +113,9 @@ async fn set_status(reporter: &HealthReporter, name: &str, status: ServingStatus
     reporter.set_service_status("", status).await;
 }
 
-async fn probe_database(reporter: HealthReporter, name: &'static str, db: Db) {
+async fn probe_database(reporter: HealthReporter, name: &'static str, db: Db, every: Duration) {
     let mut serving = true;
-    let mut tick = tokio::time::interval(HEALTH_PROBE_INTERVAL);
+    let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         let up = db.ping().await;

@@ -77,19 +77,31 @@ impl Scheduling {
     pub async fn book(&self, p: &Principal, cmd: BookCommand) -> Result<Appointment> {
         p.require_role(roles::BOOKING, "book appointments")?;
         check_request_id(&cmd.request_id)?;
-        let mut conn = self.conn().await?;
-        if let Some(existing) =
-            store::appointments::get_by_request(&mut conn, &cmd.request_id).await?
-        {
-            return replay(p, existing, &cmd);
+        match self.try_book(p, &cmd).await {
+            Ok(apt) => Ok(apt),
+            // A retry whose first attempt went through: whatever this attempt ran into
+            // (the unique request id, the last place taken by that attempt, a slot that
+            // has started since), the answer is the first booking. Looking it up only
+            // here keeps the common path to one read and one transaction.
+            Err(e) => {
+                let existing =
+                    store::appointments::get_by_request(&mut *self.conn().await?, &cmd.request_id)
+                        .await?;
+                match existing {
+                    Some(existing) => replay(p, existing, &cmd),
+                    None => Err(e),
+                }
+            }
         }
-        let slot = store::slots::get(&mut conn, &cmd.slot_id)
+    }
+
+    async fn try_book(&self, p: &Principal, cmd: &BookCommand) -> Result<Appointment> {
+        let mut conn = self.conn().await?;
+        let (slot, branch) = store::slots::get_with_branch(&mut conn, &cmd.slot_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("slot {}", cmd.slot_id)))?;
-        let branch = self.branch_in_scope(&mut conn, p, &slot.branch_id).await?;
-        let package = store::catalogue::get_package(&mut conn, &cmd.package_id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("package {}", cmd.package_id)))?;
+        p.check_branch(&branch.id, &branch.region.path())?;
+        let package = self.package(&mut conn, &cmd.package_id).await?;
         drop(conn);
         let now = self.clock.now();
         calendar::check_bookable(&branch, &package, &slot, now)?;
@@ -109,7 +121,7 @@ impl Scheduling {
             created_at: now,
             updated_at: now,
         };
-        let booked = retry(|| async {
+        retry(|| async {
             let mut tx = self.db.begin().await?;
             if !store::slots::take_place(&mut tx, &apt.slot.id).await? {
                 return Err(Error::ResourceExhausted(format!(
@@ -138,27 +150,11 @@ impl Scheduling {
             tx.commit().await?;
             Ok(())
         })
-        .await;
-        match booked {
-            Ok(()) => {
-                self.outbox.notify();
-                let mut apt = apt;
-                apt.slot.booked += 1;
-                Ok(apt)
-            }
-            // A concurrent attempt of the same request committed first: the insert hit the
-            // unique request_id, or (when that attempt took the last place) the slot was
-            // full. Its place stands and ours was rolled back; answer with its booking.
-            Err(e @ (Error::AlreadyExists(_) | Error::ResourceExhausted(_))) => {
-                match store::appointments::get_by_request(&mut *self.conn().await?, &cmd.request_id)
-                    .await?
-                {
-                    Some(existing) => replay(p, existing, &cmd),
-                    None => Err(e),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        .await?;
+        self.outbox.notify();
+        let mut apt = apt;
+        apt.slot.booked += 1;
+        Ok(apt)
     }
 
     /// One appointment in the caller's scope.

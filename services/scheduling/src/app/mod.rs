@@ -26,7 +26,7 @@ pub use catalogue::{CreateExamItem, CreatePackage};
 pub use visits::Visit;
 
 use crate::{
-    domain::{DomainError, branch::Branch},
+    domain::{DomainError, branch::Branch, catalogue::Package},
     store,
 };
 use service_kit::error::Violations;
@@ -84,6 +84,9 @@ pub struct Scheduling {
     db: Db,
     outbox: Arc<Outbox>,
     clock: SharedClock,
+    // Packages never change once created (a changed offer is a new package, so booked
+    // appointments keep what they booked), so they are cached without expiry.
+    packages: Arc<std::sync::RwLock<std::collections::HashMap<String, Arc<Package>>>>,
 }
 
 impl std::fmt::Debug for Scheduling {
@@ -139,7 +142,28 @@ pub(crate) fn with_request_id<T>(request_id: &str, checked: Result<T, DomainErro
 impl Scheduling {
     /// Use cases over `db`, publishing through `outbox`, telling time by `clock`.
     pub fn new(db: Db, outbox: Arc<Outbox>, clock: SharedClock) -> Self {
-        Self { db, outbox, clock }
+        Self {
+            db,
+            outbox,
+            clock,
+            packages: Arc::default(),
+        }
+    }
+
+    /// A package, from the cache or the database.
+    async fn package(&self, conn: &mut AnyConnection, id: &str) -> Result<Arc<Package>> {
+        if let Some(p) = self.packages.read().expect("package cache lock").get(id) {
+            return Ok(p.clone());
+        }
+        let package = store::catalogue::get_package(conn, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("package {id}")))?;
+        let package = Arc::new(package);
+        self.packages
+            .write()
+            .expect("package cache lock")
+            .insert(id.to_owned(), package.clone());
+        Ok(package)
     }
 
     /// The outbox, for the event feed.

@@ -10,7 +10,12 @@ use crate::domain::branch::{Branch, OpeningHours, Region};
 const COLUMNS: &str = "id, code, name, brand, province, city, time_zone, opening_hours, \
     holidays, wait_promise_minutes, fasting_cutoff_minute, version, created_at, updated_at";
 
-fn from_row(row: &AnyRow) -> sqlx::Result<Branch> {
+/// [`COLUMNS`] qualified with the alias `b`, for joins.
+pub(crate) const COLUMNS_QUALIFIED: &str = "b.id, b.code, b.name, b.brand, b.province, b.city, \
+    b.time_zone, b.opening_hours, b.holidays, b.wait_promise_minutes, b.fasting_cutoff_minute, \
+    b.version, b.created_at, b.updated_at";
+
+pub(crate) fn from_row(row: &AnyRow) -> sqlx::Result<Branch> {
     let hours: String = row.try_get("opening_hours")?;
     let holidays: String = row.try_get("holidays")?;
     let holidays: Vec<String> =

@@ -6,14 +6,22 @@ use service_kit::{Result, ids::new_id};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{date_text, micros, parse_date, ts};
-use crate::domain::calendar::{Slot, SlotPlan, TemplateWindow};
+use crate::domain::{
+    branch::Branch,
+    calendar::{Slot, SlotPlan, TemplateWindow},
+};
 
 pub(crate) const SLOT_COLUMNS: &str =
     "id, branch_id, local_date, start_minute, end_minute, starts_at, ends_at, capacity, booked";
 
 pub(crate) fn slot_from_row(row: &AnyRow) -> sqlx::Result<Slot> {
+    slot_from_row_with_id(row, "id")
+}
+
+/// As [`slot_from_row`], with the slot's id under another column name (for joins).
+fn slot_from_row_with_id(row: &AnyRow, id_column: &str) -> sqlx::Result<Slot> {
     Ok(Slot {
-        id: row.try_get("id")?,
+        id: row.try_get(id_column)?,
         branch_id: row.try_get("branch_id")?,
         date: parse_date(row, "local_date")?,
         start: row.try_get::<i64, _>("start_minute")? as u16,
@@ -109,6 +117,27 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Slot>> {
         .fetch_optional(conn)
         .await?;
     Ok(row.as_ref().map(slot_from_row).transpose()?)
+}
+
+/// One slot and its branch, in one round trip (the booking path's only read).
+pub async fn get_with_branch(conn: &mut AnyConnection, id: &str) -> Result<Option<(Slot, Branch)>> {
+    let sql = format!(
+        "SELECT s.id AS slot_id, s.branch_id, s.local_date, s.start_minute, s.end_minute, \
+         s.starts_at, s.ends_at, s.capacity, s.booked, {} \
+         FROM slots s JOIN branches b ON b.id = s.branch_id WHERE s.id = $1",
+        super::branches::COLUMNS_QUALIFIED
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(row) => Ok(Some((
+            slot_from_row_with_id(&row, "slot_id")?,
+            super::branches::from_row(&row)?,
+        ))),
+        None => Ok(None),
+    }
 }
 
 /// A branch's slots with room left on local dates `from..=to`, by start.
