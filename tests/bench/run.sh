@@ -42,7 +42,25 @@ stop_service() { kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; }
 
 rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
 
-book() { $LOADGEN book --clients "$1" --duration "$SECS" --label "$2"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+
+# Closed loop with $1 clients; appends the service's CPU time per booking.
+book() {
+  local before after line ok
+  before=$(cpu_ticks "$PID")
+  line=$($LOADGEN book --clients "$1" --duration "$SECS" --label "$2")
+  after=$(cpu_ticks "$PID")
+  ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' <<<"$line")
+  echo "$line service-cpu=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$ok" 'BEGIN {printf "%.0f", t / hz * 1e6 / (n > 0 ? n : 1)}')us/booking"
+}
+
+# p50 and p99 (ms) of pgbench per-transaction logs in the current folder.
+pgbench_percentiles() {
+  cat pgbench_log.* | awk '{print $3}' | sort -n \
+    | awk '{a[NR]=$1} END {printf "p50=%.2fms p99=%.2fms", a[int(NR*0.5)]/1000, a[int(NR*0.99)]/1000}'
+  rm -f pgbench_log.*
+}
 
 echo "# booking benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${SECS}s per run"
 echo
@@ -79,6 +97,10 @@ for c in 1 8 32; do
         -f tests/bench/booking.sql "$PG_BASE/bench_grpc" 2>&1 | awk '/^latency average/ {print $4; exit}')
   echo "pgbench clients=$c throughput=${tps%.*}/s latency-avg=${lat}ms"
 done
+# The same transaction at the fixed rate, open loop (-R), 32 connections.
+ABS_SQL=$(pwd)/tests/bench/booking.sql
+(cd "$WORK" && pgbench -n -M prepared -c 32 -j 2 -R "$RATE" -T "$SECS" -l -D nslots="$NSLOTS" -D pkg="$PKG" \
+   -f "$ABS_SQL" "$PG_BASE/bench_grpc" >/dev/null 2>&1 && echo "pgbench open-loop rate=$RATE/s $(pgbench_percentiles)")
 
 # ---------------------------------------------------------------- SQLite via gRPC
 start_service "sqlite://$WORK/bench.db?mode=rwc"

@@ -9,7 +9,7 @@ use std::{future::Future, path::Path, str::FromStr, time::Duration};
 
 use secrecy::ExposeSecret;
 use sqlx::{
-    Any, AnyConnection, AnyPool, Executor, Transaction,
+    Any, AnyPool, Executor, Transaction,
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
 };
@@ -173,23 +173,9 @@ where
     }
 }
 
-/// Reads `name` as a boolean stored as an integer.
+/// A boolean stored as a 0/1 integer (the portable form on both backends).
 pub fn flag(value: i64) -> bool {
     value != 0
-}
-
-/// Executes a statement that must change exactly one row, else fails with `NotFound(what)`.
-pub async fn execute_one(
-    conn: &mut AnyConnection,
-    query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>,
-    what: &str,
-) -> Result<()> {
-    let done = query.execute(conn).await?;
-    if done.rows_affected() == 1 {
-        Ok(())
-    } else {
-        Err(Error::NotFound(what.to_owned()))
-    }
 }
 
 fn create_sqlite_parent(url: &str) -> anyhow::Result<()> {

@@ -12,6 +12,8 @@
 //! - [`events`]: the transactional outbox, `Subscribe(after)` streams and consumers;
 //! - [`clock`] and [`ids`]: injected time and prefixed opaque ids.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -6,7 +6,6 @@ use std::{future::Future, sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 
 use tonic::{
-    server::NamedService,
     service::Routes,
     transport::{Server, server::TcpIncoming},
 };
@@ -28,11 +27,6 @@ pub struct ServeOptions {
     pub db: Db,
     /// Encoded descriptor sets to serve by reflection.
     pub descriptors: &'static [&'static [u8]],
-}
-
-/// The health name of a generated server type.
-pub fn service_name<S: NamedService>() -> &'static str {
-    S::NAME
 }
 
 /// Serves `routes` on `listener` until `shutdown` resolves, then stops accepting, finishes

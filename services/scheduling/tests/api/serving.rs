@@ -92,16 +92,14 @@ async fn health_goes_not_serving_while_the_database_is_unreachable() {
             .status
         }
     };
-    let wait_for = |name: &'static str, want: ServingStatus| {
-        async move {
-            for _ in 0..200 {
-                if status(name).await == want as i32 {
-                    return;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    let wait_for = |name: &'static str, want: ServingStatus| async move {
+        for _ in 0..200 {
+            if status(name).await == want as i32 {
+                return;
             }
-            panic!("{name:?} never became {want:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
+        panic!("{name:?} never became {want:?}");
     };
     let url = app.settings.database.url.expose_secret().to_owned();
     let db = url.rsplit('/').next().unwrap().to_owned();
