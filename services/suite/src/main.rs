@@ -1,8 +1,6 @@
 //! `suite up`: every service built so far in one process, each on its own port with its own
 //! SQLite file under `./data/`, demo data on first start, and a local admin token.
 
-mod seed;
-
 use std::{path::PathBuf, sync::Arc};
 
 use clap::{Parser, Subcommand};
@@ -71,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
     let scheduling_addr = running.addr;
 
     if !no_seed {
-        seed::seed_if_empty(&format!("http://{scheduling_addr}"), &admin).await?;
+        suite::seed::seed_if_empty(&format!("http://{scheduling_addr}"), &admin).await?;
     }
 
     println!();

@@ -1,6 +1,6 @@
 //! A small, realistic demo group, seeded through the public API on first start: two brands,
 //! four branches in three cities, a catalogue of common exam items and packages, and two
-//! weeks of capacity.
+//! weeks of capacity starting today (Asia/Shanghai).
 
 use hospital_proto::{
     common,

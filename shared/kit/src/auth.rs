@@ -454,6 +454,80 @@ mod tests {
     }
 
     #[test]
+    fn rs256_tokens_verify_with_the_issuers_public_key_only() {
+        use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+        let mut rng = rsa::rand_core::OsRng;
+        let issuer_key = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap();
+        let other_key = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let public = dir.path().join("issuer.pem");
+        let pem = issuer_key
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        std::fs::write(&public, pem).unwrap();
+        let verifier = JwtVerifier::from_settings(&AuthSettings {
+            hs256_secret: Some(SecretString::from("ignored-when-a-key-is-set")),
+            rs256_public_key_file: Some(public),
+            ..settings()
+        })
+        .unwrap();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = Claims {
+            sub: "director-3".into(),
+            role: Role::BranchDirector,
+            org: "branch:br_9".into(),
+            iss: "hospital-suite".into(),
+            exp: now + 60,
+            iat: now,
+            aud: None,
+        };
+        let sign = |key: &rsa::RsaPrivateKey| {
+            let der = key.to_pkcs8_pem(LineEnding::LF).unwrap();
+            let key = EncodingKey::from_rsa_pem(der.as_bytes()).unwrap();
+            jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key).unwrap()
+        };
+        let p = verifier.verify(&sign(&issuer_key)).unwrap();
+        assert_eq!(
+            (p.role, p.scope),
+            (Role::BranchDirector, OrgScope::Branch("br_9".into()))
+        );
+        assert!(verifier.verify(&sign(&other_key)).is_err());
+        // An HS256 token must not pass an RS256 verifier (algorithm confusion).
+        let hs = TokenIssuer::hs256(
+            &SecretString::from("ignored-when-a-key-is-set"),
+            "hospital-suite",
+        )
+        .issue("x", Role::GroupAdmin, &OrgScope::Group, 60);
+        assert!(verifier.verify(&hs).is_err());
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let s = settings();
+        let key = EncodingKey::from_secret(b"test-secret");
+        let claims = Claims {
+            sub: "x".into(),
+            role: Role::GroupAdmin,
+            org: "group".into(),
+            iss: "hospital-suite".into(),
+            exp: 1_000,
+            iat: 0,
+            aud: None,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap();
+        assert!(
+            JwtVerifier::from_settings(&s)
+                .unwrap()
+                .verify(&token)
+                .is_err()
+        );
+    }
+
+    #[test]
     fn region_scope_covers_only_its_subtree() {
         let scope = OrgScope::Region("guangdong".into());
         assert!(scope.covers("b", "guangdong/shenzhen"));

@@ -1,0 +1,4 @@
+//! The suite: every service built so far in one process, for local use and demos.
+//! `main.rs` is the `suite up` command; [`seed`] fills an empty system with a demo group.
+
+pub mod seed;
