@@ -51,6 +51,9 @@ pub struct TelemetrySettings {
     pub format: LogFormat,
     /// `tracing` filter directives, used when `RUST_LOG` is not set.
     pub filter: String,
+    /// OTLP/gRPC collector (`http://otel-collector:4317`); when unset,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` is used, and without either nothing is exported.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// How log lines are written.

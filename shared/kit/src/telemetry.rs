@@ -20,6 +20,7 @@ use opentelemetry::{
     propagation::{Extractor, Injector},
     trace::TracerProvider as _,
 };
+use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::{
     Resource, metrics::SdkMeterProvider, propagation::TraceContextPropagator,
     trace::SdkTracerProvider,
@@ -54,7 +55,8 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs logging, and OTLP export when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Call once,
+/// Installs logging, and OTLP export when `telemetry.otlp_endpoint` or
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Call once,
 /// inside a multi-threaded Tokio runtime. A second call (tests) keeps the first subscriber.
 pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
     let filter =
@@ -70,13 +72,18 @@ pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<Telem
     global::set_text_map_propagator(TraceContextPropagator::new());
 
     let mut guard = TelemetryGuard::default();
-    let otlp = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some_and(|v| !v.is_empty());
-    let otel_layer = if otlp {
+    let endpoint = settings
+        .otlp_endpoint
+        .clone()
+        .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok())
+        .filter(|e| !e.is_empty());
+    let otel_layer = if let Some(endpoint) = endpoint {
         let resource = Resource::builder()
             .with_service_name(service.to_owned())
             .build();
         let spans = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
+            .with_endpoint(endpoint.clone())
             .build()?;
         let tracer = SdkTracerProvider::builder()
             .with_batch_exporter(spans)
@@ -84,6 +91,7 @@ pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<Telem
             .build();
         let metrics = opentelemetry_otlp::MetricExporter::builder()
             .with_tonic()
+            .with_endpoint(endpoint)
             .build()?;
         let meter = SdkMeterProvider::builder()
             .with_periodic_exporter(metrics)
