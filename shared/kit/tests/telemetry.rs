@@ -91,7 +91,7 @@ async fn spans_reach_the_collector_and_continue_the_callers_trace() {
             .add_service(health),
     )
     .await;
-        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
         .await

@@ -6,6 +6,7 @@ mod helpers;
 mod booking;
 mod catalogue_and_capacity;
 mod events;
+mod rescheduling;
 mod scope;
 mod serving;
 mod validation;
