@@ -7,7 +7,7 @@ use service_kit::{
     Error, Result,
     auth::Principal,
     clock::to_proto,
-    db::{Tx, retry},
+    db::{Backend, Tx, retry},
     ids::new_id,
 };
 
@@ -121,36 +121,51 @@ impl Scheduling {
             created_at: now,
             updated_at: now,
         };
-        retry(|| async {
-            let mut tx = self.db.begin().await?;
-            if !store::slots::take_place(&mut tx, &apt.slot.id).await? {
-                return Err(Error::ResourceExhausted(format!(
-                    "slot {} is fully booked",
-                    apt.slot.id
-                )));
-            }
-            store::appointments::insert(&mut tx, &apt).await?;
-            audit(
-                &mut tx,
-                &apt,
-                &p.subject,
-                "booked",
-                format!("slot {} package {}", apt.slot.id, apt.package_id),
-            )
-            .await?;
-            let kind = events::Kind::AppointmentBooked(pb::AppointmentBooked {
+        let change = Change {
+            at: now,
+            actor: p.subject.clone(),
+            action: "booked".into(),
+            detail: format!("slot {} package {}", apt.slot.id, apt.package_id),
+        };
+        let event = events::new_event(
+            &apt.branch_id,
+            &apt.region_path,
+            now,
+            events::Kind::AppointmentBooked(pb::AppointmentBooked {
                 appointment_id: apt.id.clone(),
                 branch: Some(events::branch_ref(&branch)),
                 customer: Some(events::customer_ref(&apt)),
                 package_id: apt.package_id.clone(),
                 slot_id: apt.slot.id.clone(),
                 starts_at: Some(to_proto(apt.slot.starts_at)),
-            });
-            events::publish_for(&mut tx, &apt, now, kind).await?;
+            }),
+        );
+        let booking = store::appointments::Booking {
+            appointment: &apt,
+            change: &change,
+            event: &event,
+        };
+        let booked = retry(|| async {
+            if self.db.backend() == Backend::Postgres {
+                // One statement, one round trip, atomic on its own.
+                return store::appointments::book_in_one_statement(
+                    &mut *self.conn().await?,
+                    &booking,
+                )
+                .await;
+            }
+            let mut tx = self.db.begin().await?;
+            let booked = store::appointments::book_step_by_step(&mut tx, &booking).await?;
             tx.commit().await?;
-            Ok(())
+            Ok(booked)
         })
         .await?;
+        if !booked {
+            return Err(Error::ResourceExhausted(format!(
+                "slot {} is fully booked",
+                apt.slot.id
+            )));
+        }
         self.outbox.notify();
         let mut apt = apt;
         apt.slot.booked += 1;

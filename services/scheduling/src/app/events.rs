@@ -24,6 +24,11 @@ pub(crate) async fn publish(
     at: Timestamp,
     kind: Kind,
 ) -> Result<()> {
+    append(conn, &new_event(branch_id, region_path, at, kind)).await
+}
+
+/// The outbox row for one event about a branch.
+pub(crate) fn new_event(branch_id: &str, region_path: &str, at: Timestamp, kind: Kind) -> NewEvent {
     let event_id = new_id("evt");
     let event = pb::SchedulingEvent {
         position: 0,
@@ -32,17 +37,13 @@ pub(crate) async fn publish(
         branch_id: branch_id.to_owned(),
         kind: Some(kind),
     };
-    append(
-        conn,
-        &NewEvent {
-            event_id,
-            branch_id: branch_id.to_owned(),
-            region_path: region_path.to_owned(),
-            occurred_at: to_micros(at),
-            payload: event.encode_to_vec(),
-        },
-    )
-    .await
+    NewEvent {
+        event_id,
+        branch_id: branch_id.to_owned(),
+        region_path: region_path.to_owned(),
+        occurred_at: to_micros(at),
+        payload: event.encode_to_vec(),
+    }
 }
 
 /// Appends an event about an appointment.

@@ -1,7 +1,11 @@
 //! Appointments and their audit trail.
 
 use jiff::{Timestamp, civil::Date};
-use service_kit::{Result, auth::OrgScope};
+use service_kit::{
+    Result,
+    auth::OrgScope,
+    events::{NewEvent, append},
+};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{corrupt, date_text, micros, opt_ts, scope_binds, slots::slot_from_row, ts};
@@ -73,6 +77,74 @@ pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> Result<()> {
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Everything a booking writes.
+#[derive(Debug)]
+pub struct Booking<'a> {
+    /// The new appointment, holding a place in its slot.
+    pub appointment: &'a Appointment,
+    /// Its first audit line.
+    pub change: &'a Change,
+    /// Its `AppointmentBooked` event.
+    pub event: &'a NewEvent,
+}
+
+/// Books in the caller's transaction, statement by statement (SQLite): takes a place if
+/// one is left, then writes the appointment, its audit line and its event. False when the
+/// slot is full.
+pub async fn book_step_by_step(conn: &mut AnyConnection, b: &Booking<'_>) -> Result<bool> {
+    if !super::slots::take_place(conn, &b.appointment.slot.id).await? {
+        return Ok(false);
+    }
+    insert(conn, b.appointment).await?;
+    record(conn, &b.appointment.id, b.change).await?;
+    append(conn, b.event).await?;
+    Ok(true)
+}
+
+/// The same booking as one PostgreSQL statement: data-modifying CTEs run as one atomic
+/// unit, so the place, the appointment, the audit line and the outbox event are written
+/// together or not at all, in one round trip instead of six. Nothing is inserted when the
+/// conditional update finds the slot full. The outbox columns are the kit's
+/// (`service_kit::events::append`).
+pub async fn book_in_one_statement(conn: &mut AnyConnection, b: &Booking<'_>) -> Result<bool> {
+    let a = b.appointment;
+    let done = sqlx::query(
+        "WITH s AS (UPDATE slots SET booked = booked + 1 WHERE id = $1 AND booked < capacity RETURNING id), \
+         a AS (INSERT INTO appointments (id, request_id, branch_id, region_path, slot_id, local_date, \
+               package_id, customer_id, customer_name, customer_phone, status, version, created_at, \
+               updated_at) \
+               SELECT $2, $3, $4, $5, s.id, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM s RETURNING id), \
+         h AS (INSERT INTO appointment_history (appointment_id, at, actor, action, detail) \
+               SELECT id, $15, $16, $17, $18 FROM a) \
+         INSERT INTO outbox (event_id, branch_id, region_path, occurred_at, payload) \
+         SELECT $19, $4, $5, $20, $21 FROM a",
+    )
+    .bind(&a.slot.id)
+    .bind(&a.id)
+    .bind(&a.request_id)
+    .bind(&a.branch_id)
+    .bind(&a.region_path)
+    .bind(date_text(a.slot.date))
+    .bind(&a.package_id)
+    .bind(&a.customer.customer_id)
+    .bind(&a.customer.name)
+    .bind(a.customer.phone.digits())
+    .bind(a.status.as_str())
+    .bind(a.version)
+    .bind(micros(a.created_at))
+    .bind(micros(a.updated_at))
+    .bind(micros(b.change.at))
+    .bind(&b.change.actor)
+    .bind(&b.change.action)
+    .bind(&b.change.detail)
+    .bind(&b.event.event_id)
+    .bind(b.event.occurred_at)
+    .bind(&b.event.payload)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// One appointment.
