@@ -92,6 +92,11 @@ NSLOTS=$(psql "$PG_BASE/bench_grpc" -tAX -c "SELECT count(*) FROM bench_slot_ids
 PKG=$(psql "$PG_BASE/bench_grpc" -tAX -c "SELECT id FROM packages WHERE code = 'BENCH-PKG'")
 for c in 1 8 32; do
   tps=$(pgbench -n -M prepared -c "$c" -j "$(( c < 2 ? c : 2 ))" -T "$SECS" -D nslots="$NSLOTS" -D pkg="$PKG" \
+        -f tests/bench/booking-steps.sql "$PG_BASE/bench_grpc" 2>&1 | awk '/^tps/ {print $3; exit}')
+  echo "pgbench-steps clients=$c throughput=${tps%.*}/s"
+done
+for c in 1 8 32; do
+  tps=$(pgbench -n -M prepared -c "$c" -j "$(( c < 2 ? c : 2 ))" -T "$SECS" -D nslots="$NSLOTS" -D pkg="$PKG" \
         -f tests/bench/booking.sql "$PG_BASE/bench_grpc" 2>&1 | awk '/^tps/ {print $3; exit}')
   lat=$(pgbench -n -M prepared -c "$c" -j "$(( c < 2 ? c : 2 ))" -T 2 -D nslots="$NSLOTS" -D pkg="$PKG" \
         -f tests/bench/booking.sql "$PG_BASE/bench_grpc" 2>&1 | awk '/^latency average/ {print $4; exit}')
