@@ -8,7 +8,7 @@ use service_kit::{
 };
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{corrupt, date_text, micros, opt_ts, scope_binds, slots::slot_from_row, ts};
+use super::{Where, corrupt, date_text, micros, opt_ts, slots::slot_from_row, ts};
 use crate::domain::{
     appointment::{Appointment, CancelReason, Status},
     customer::{Customer, Phone},
@@ -247,28 +247,20 @@ pub async fn list(
     scope: &OrgScope,
     f: &ListFilter,
 ) -> Result<Vec<Appointment>> {
-    let (scope_branch, scope_region) = scope_binds(scope);
-    let sql = format!(
-        "{SELECT} WHERE a.id > $1 \
-         AND ($2 = '' OR a.branch_id = $2) \
-         AND ($3 = '' OR a.region_path = $3 OR a.region_path LIKE $3 || '/%') \
-         AND ($4 = '' OR a.branch_id = $4) \
-         AND ($5 = '' OR a.local_date = $5) \
-         AND ($6 = '' OR a.status = $6) \
-         AND ($7 = '' OR a.customer_phone = $7) \
-         ORDER BY a.id LIMIT $8"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&f.after_id)
-        .bind(scope_branch)
-        .bind(scope_region)
-        .bind(&f.branch_id)
-        .bind(f.date.map(date_text).unwrap_or_default())
-        .bind(f.status.map(Status::as_str).unwrap_or(""))
-        .bind(&f.phone)
-        .bind(f.limit)
-        .fetch_all(conn)
-        .await?;
+    let date = f.date.map(date_text).unwrap_or_default();
+    let mut w = Where::default();
+    w.in_scope("a.branch_id", "a.region_path", scope)
+        .eq("a.branch_id", &f.branch_id)
+        .eq("a.local_date", &date)
+        .eq("a.status", f.status.map(Status::as_str).unwrap_or(""))
+        .eq("a.customer_phone", &f.phone)
+        .after("a.id", &f.after_id);
+    let (sql, binds) = w.finish(SELECT, "ORDER BY a.id LIMIT {limit}");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        query = query.bind(b);
+    }
+    let rows = query.bind(f.limit).fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 

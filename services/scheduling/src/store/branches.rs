@@ -4,7 +4,7 @@ use jiff::civil::Date;
 use service_kit::{Result, auth::OrgScope};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{corrupt, micros, scope_binds, ts};
+use super::{Where, corrupt, micros, ts};
 use crate::domain::branch::{Branch, OpeningHours, Region};
 
 const COLUMNS: &str = "id, code, name, brand, province, city, time_zone, opening_hours, \
@@ -150,23 +150,17 @@ pub async fn list(
     scope: &OrgScope,
     f: &ListFilter,
 ) -> Result<Vec<Branch>> {
-    let (scope_branch, scope_region) = scope_binds(scope);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM branches WHERE id > $1 \
-         AND ($2 = '' OR id = $2) \
-         AND ($3 = '' OR region_path = $3 OR region_path LIKE $3 || '/%') \
-         AND ($4 = '' OR region_path = $4 OR region_path LIKE $4 || '/%') \
-         AND ($5 = '' OR brand = $5) \
-         ORDER BY id LIMIT $6"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&f.after_id)
-        .bind(scope_branch)
-        .bind(scope_region)
-        .bind(&f.region_path)
-        .bind(&f.brand)
-        .bind(f.limit)
-        .fetch_all(conn)
-        .await?;
+    let mut w = Where::default();
+    w.in_scope("id", "region_path", scope)
+        .under_region("region_path", &f.region_path)
+        .eq("brand", &f.brand)
+        .after("id", &f.after_id);
+    let select = format!("SELECT {COLUMNS} FROM branches");
+    let (sql, binds) = w.finish(&select, "ORDER BY id LIMIT {limit}");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in binds {
+        query = query.bind(b);
+    }
+    let rows = query.bind(f.limit).fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
