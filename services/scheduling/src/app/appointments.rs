@@ -226,9 +226,7 @@ impl Scheduling {
         let branch = self
             .branch_in_scope(&mut conn, p, &new_slot.branch_id)
             .await?;
-        let package = store::catalogue::get_package(&mut conn, &current.package_id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("package {}", current.package_id)))?;
+        let package = self.package(&mut conn, &current.package_id).await?;
         drop(conn);
         let now = self.clock.now();
         appointment::can_reschedule(&current, &new_slot, now)?;

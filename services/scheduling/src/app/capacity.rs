@@ -89,9 +89,7 @@ impl Scheduling {
         let (from, to) = calendar::validate_range(from, to, MAX_SEARCH_DAYS)?;
         let mut conn = self.conn().await?;
         let branch = self.branch_in_scope(&mut conn, p, branch_id).await?;
-        let package = store::catalogue::get_package(&mut conn, package_id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("package {package_id}")))?;
+        let package = self.package(&mut conn, package_id).await?;
         let now = self.clock.now();
         let slots = store::slots::open_between(&mut conn, branch_id, from, to).await?;
         Ok(slots

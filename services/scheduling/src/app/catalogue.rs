@@ -157,9 +157,7 @@ impl Scheduling {
 
     /// One package.
     pub async fn get_package(&self, id: &str) -> Result<Package> {
-        store::catalogue::get_package(&mut *self.conn().await?, id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("package {id}")))
+        Ok((*self.package(&mut *self.conn().await?, id).await?).clone())
     }
 
     /// Packages by code.

@@ -121,9 +121,7 @@ impl Scheduling {
         let branch = self
             .branch_in_scope(&mut conn, p, &current.branch_id)
             .await?;
-        let package = store::catalogue::get_package(&mut conn, &current.package_id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("package {}", current.package_id)))?;
+        let package = self.package(&mut conn, &current.package_id).await?;
         drop(conn);
         let now = self.clock.now();
         appointment::can_check_in(&current, &branch, now)?;
