@@ -7,11 +7,11 @@ use service_kit::{
     Error, Result,
     auth::Principal,
     clock::to_proto,
-    db::{Backend, Tx, retry},
+    db::{Backend, retry},
     ids::new_id,
 };
 
-use super::{Scheduling, branches::next_token, check_request_id, events, page_size, roles};
+use super::{Scheduling, audit, check_request_id, events, next_token, page_size, roles};
 use crate::{
     domain::{
         appointment::{self, Appointment, CancelReason, Status},
@@ -49,22 +49,6 @@ pub struct ListAppointments {
     pub page_size: i32,
     /// Token.
     pub page_token: String,
-}
-
-async fn audit(
-    tx: &mut Tx,
-    apt: &Appointment,
-    actor: &str,
-    action: &str,
-    detail: String,
-) -> Result<()> {
-    let change = Change {
-        at: apt.updated_at,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        detail,
-    };
-    store::appointments::record(tx, &apt.id, &change).await
 }
 
 fn moved_on() -> Error {
@@ -262,7 +246,8 @@ impl Scheduling {
             }
             audit(
                 &mut tx,
-                &moved,
+                &moved.id,
+                moved.updated_at,
                 &p.subject,
                 "rescheduled",
                 format!("slot {} -> {}", old_slot.id, moved.slot.id),
@@ -312,7 +297,8 @@ impl Scheduling {
             store::slots::release_place(&mut tx, &next.slot.id).await?;
             audit(
                 &mut tx,
-                &next,
+                &next.id,
+                next.updated_at,
                 &p.subject,
                 "cancelled",
                 format!("reason {}", reason.as_str()),
@@ -349,7 +335,15 @@ impl Scheduling {
         {
             return Err(moved_on());
         }
-        audit(&mut tx, &next, &p.subject, "no_show", String::new()).await?;
+        audit(
+            &mut tx,
+            &next.id,
+            next.updated_at,
+            &p.subject,
+            "no_show",
+            String::new(),
+        )
+        .await?;
         let kind = events::Kind::NoShow(pb::NoShow {
             appointment_id: next.id.clone(),
             customer: Some(events::customer_ref(&next)),

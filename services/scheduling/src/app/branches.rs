@@ -3,7 +3,7 @@
 use hospital_proto::scheduling as pb;
 use service_kit::{Error, Result, auth::Principal, db::retry, ids::new_id};
 
-use super::{Scheduling, events, page_size, roles, with_request_id};
+use super::{Scheduling, events, next_token, page_size, roles, with_request_id};
 use crate::{
     domain::branch::{self, Branch, BranchPatch, Region},
     store::{self, branches::ListFilter},
@@ -150,15 +150,6 @@ impl Scheduling {
         let branches = store::branches::list(&mut *self.conn().await?, &p.scope, &filter).await?;
         let next = next_token(&branches, limit, |b| b.id.clone());
         Ok((branches, next))
-    }
-}
-
-/// The token for the page after `page`: empty when the page was not full.
-pub(crate) fn next_token<T>(page: &[T], limit: i64, key: impl Fn(&T) -> String) -> String {
-    if page.len() as i64 == limit {
-        page.last().map(key).unwrap_or_default()
-    } else {
-        String::new()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use service_kit::{Error, Result, auth::Principal, ids::new_id};
 
-use super::{Scheduling, branches::next_token, page_size, roles, with_request_id};
+use super::{Scheduling, next_token, page_size, roles, with_request_id};
 use crate::{
     domain::catalogue::{self, ExamItem, Package},
     store,

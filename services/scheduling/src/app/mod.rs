@@ -110,6 +110,33 @@ pub fn page_size(requested: i32) -> i64 {
     }
 }
 
+/// The token for the page after `page`: empty when the page was not full.
+pub(crate) fn next_token<T>(page: &[T], limit: i64, key: impl Fn(&T) -> String) -> String {
+    if page.len() as i64 == limit {
+        page.last().map(key).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// Appends a line to an appointment's audit trail, in the caller's transaction.
+pub(crate) async fn audit(
+    tx: &mut service_kit::db::Tx,
+    appointment_id: &str,
+    at: jiff::Timestamp,
+    actor: &str,
+    action: &str,
+    detail: String,
+) -> Result<()> {
+    let change = store::appointments::Change {
+        at,
+        actor: actor.to_owned(),
+        action: action.to_owned(),
+        detail,
+    };
+    store::appointments::record(tx, appointment_id, &change).await
+}
+
 /// Validates a client-chosen idempotency key.
 pub fn check_request_id(request_id: &str) -> Result<()> {
     if request_id.is_empty() || request_id.len() > 128 || request_id.chars().any(char::is_control) {

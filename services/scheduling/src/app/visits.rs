@@ -10,14 +10,14 @@ use service_kit::{
     ids::new_id,
 };
 
-use super::{Scheduling, events, roles};
+use super::{Scheduling, audit, events, roles};
 use crate::{
     domain::{
         appointment::{self, Appointment, Status},
         branch::Branch,
         visit::{self, EntryStatus, QueueEntry},
     },
-    store::{self, appointments::Change},
+    store,
 };
 
 /// A visit: the appointment and its queue entries, by route position.
@@ -27,23 +27,6 @@ pub struct Visit {
     pub appointment: Appointment,
     /// Its entries.
     pub entries: Vec<QueueEntry>,
-}
-
-async fn audit(
-    tx: &mut Tx,
-    appointment_id: &str,
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    detail: String,
-) -> Result<()> {
-    let change = Change {
-        at,
-        actor: actor.to_owned(),
-        action: action.to_owned(),
-        detail,
-    };
-    store::appointments::record(tx, appointment_id, &change).await
 }
 
 /// Re-plans the entries not yet started and puts the first of them in its queue when the
