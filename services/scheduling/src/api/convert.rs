@@ -6,12 +6,13 @@ use jiff::civil::{Date, Time};
 use service_kit::{Error, Result, clock::to_proto, error::Violations};
 
 use crate::{
-    app::Visit,
+    app::{AddComplimentary, Visit},
     domain::{
         appointment::{Appointment, CancelReason, Status},
         branch::{Branch, OpeningHours},
         calendar::{Slot, TemplateWindow, minute_to_time, time_to_minute},
         catalogue::{ExamItem, Package},
+        complimentary::ComplimentaryItem,
         visit::{EntryStatus, QueueEntry},
     },
     store::appointments::Change,
@@ -280,6 +281,38 @@ pub fn appointment_out(a: &Appointment) -> pb::Appointment {
         version: a.version,
         created_at: Some(to_proto(a.created_at)),
         updated_at: Some(to_proto(a.updated_at)),
+        complimentary_items: Vec::new(),
+    }
+}
+
+/// An appointment with its complimentary items (GetAppointment, AddComplimentaryItem).
+pub fn appointment_detail_out(a: &Appointment, items: &[ComplimentaryItem]) -> pb::Appointment {
+    pb::Appointment {
+        complimentary_items: items.iter().map(complimentary_out).collect(),
+        ..appointment_out(a)
+    }
+}
+
+pub fn grant_in(r: pb::AddComplimentaryItemRequest) -> AddComplimentary {
+    AddComplimentary {
+        request_id: r.request_id,
+        appointment_id: r.appointment_id,
+        exam_item_id: r.exam_item_id,
+        authorised_by: r.authorised_by,
+        cost_bearer: r.cost_bearer,
+        reference: r.reference,
+    }
+}
+
+pub fn complimentary_out(c: &ComplimentaryItem) -> pb::ComplimentaryItem {
+    pb::ComplimentaryItem {
+        request_id: c.request_id.clone(),
+        exam_item_id: c.exam_item_id.clone(),
+        exam_item_name: c.exam_item_name.clone(),
+        authorised_by: c.authorised_by.clone(),
+        cost_bearer: c.cost_bearer.to_string(),
+        reference: c.reference.clone(),
+        added_at: Some(to_proto(c.added_at)),
     }
 }
 
@@ -318,6 +351,7 @@ pub fn entry_out(e: &QueueEntry, now: jiff::Timestamp) -> pb::QueueEntry {
         completed_at: e.completed_at.map(to_proto),
         waited_minutes: e.waited_minutes(now),
         wait_promise_breached: e.breached_at.is_some(),
+        complimentary: e.complimentary,
     }
 }
 

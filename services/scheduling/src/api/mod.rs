@@ -394,9 +394,9 @@ impl SchedulingService for Api {
         let p = principal(&req)?;
         let r = req.into_inner();
         required(&r.appointment_id, "appointment_id")?;
-        let apt = self.app.get_appointment(&p, &r.appointment_id).await?;
+        let (apt, items) = self.app.appointment_detail(&p, &r.appointment_id).await?;
         ok(pb::GetAppointmentResponse {
-            appointment: Some(appointment_out(&apt)),
+            appointment: Some(appointment_detail_out(&apt, &items)),
         })
     }
 
@@ -573,6 +573,20 @@ impl SchedulingService for Api {
         let visit = self.app.complete_item(&p, &r.entry_id).await?;
         ok(pb::CompleteExamItemResponse {
             visit: Some(visit_out(&visit, self.clock.now())),
+        })
+    }
+
+    async fn add_complimentary_item(
+        &self,
+        req: Request<pb::AddComplimentaryItemRequest>,
+    ) -> Reply<pb::AddComplimentaryItemResponse> {
+        let p = principal(&req)?;
+        // Validated by the use case, so every bad field is named at once.
+        let cmd = grant_in(req.into_inner());
+        let g = self.app.add_complimentary_item(&p, cmd).await?;
+        ok(pb::AddComplimentaryItemResponse {
+            item: Some(complimentary_out(&g.item)),
+            appointment: Some(appointment_detail_out(&g.appointment, &g.items)),
         })
     }
 

@@ -6,6 +6,7 @@ mod branches;
 mod capacity;
 mod catalogue;
 mod events;
+mod recovery;
 mod visits;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ pub use appointments::{BookCommand, ListAppointments};
 pub use branches::{CreateBranch, UpdateBranch};
 pub use capacity::GenerateReport;
 pub use catalogue::{CreateExamItem, CreatePackage};
+pub use recovery::{AddComplimentary, Granted};
 pub use visits::Visit;
 
 use crate::{
@@ -68,6 +70,9 @@ pub(crate) mod roles {
         ExamStation,
         BranchSystem,
     ];
+    /// Service recovery: add complimentary exam items. The complaints service calls with
+    /// its service token once a director's grant is recorded there.
+    pub const RECOVERY: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector, Service];
     /// Read the event feed.
     pub const SUBSCRIBE: &[Role] = &[
         GroupAdmin,

@@ -15,6 +15,7 @@ use crate::{
     domain::{
         appointment::{self, Appointment, Status},
         branch::Branch,
+        catalogue::ExamItem,
         visit::{self, EntryStatus, QueueEntry},
     },
     store,
@@ -29,9 +30,31 @@ pub struct Visit {
     pub entries: Vec<QueueEntry>,
 }
 
+/// A new, pending queue entry of `apt` for `item`.
+pub(super) fn new_entry(apt: &Appointment, item: &ExamItem, complimentary: bool) -> QueueEntry {
+    QueueEntry {
+        id: new_id("qe"),
+        appointment_id: apt.id.clone(),
+        branch_id: apt.branch_id.clone(),
+        exam_item_id: item.id.clone(),
+        exam_item_name: item.name.clone(),
+        department: item.department.clone(),
+        fasting_required: item.fasting_required,
+        order_hint: item.order_hint,
+        status: EntryStatus::Pending,
+        route_position: 0,
+        waiting_since: None,
+        called_at: None,
+        started_at: None,
+        completed_at: None,
+        breached_at: None,
+        complimentary,
+    }
+}
+
 /// Re-plans the entries not yet started and puts the first of them in its queue when the
 /// customer is in none. Returns the entries changed, with their previous status.
-async fn replan(
+pub(super) async fn replan(
     tx: &mut Tx,
     entries: &mut [QueueEntry],
     now: Timestamp,
@@ -79,7 +102,7 @@ async fn replan(
     Ok(changed)
 }
 
-async fn save_changed(
+pub(super) async fn save_changed(
     tx: &mut Tx,
     entries: &[QueueEntry],
     changed: &[(usize, EntryStatus)],
@@ -95,8 +118,9 @@ async fn save_changed(
 }
 
 impl Scheduling {
-    /// Checks the customer in: one queue entry per exam item, the route planned, the first
-    /// item's queue joined.
+    /// Checks the customer in: one queue entry per exam item of the package and per
+    /// complimentary item granted while booked, the route planned, the first item's queue
+    /// joined.
     pub async fn check_in(&self, p: &Principal, appointment_id: &str) -> Result<Visit> {
         p.require_role(roles::FRONT_DESK, "check customers in")?;
         let current = self.get_appointment(p, appointment_id).await?;
@@ -116,23 +140,7 @@ impl Scheduling {
         let template: Vec<QueueEntry> = package
             .items
             .iter()
-            .map(|item| QueueEntry {
-                id: new_id("qe"),
-                appointment_id: next.id.clone(),
-                branch_id: next.branch_id.clone(),
-                exam_item_id: item.id.clone(),
-                exam_item_name: item.name.clone(),
-                department: item.department.clone(),
-                fasting_required: item.fasting_required,
-                order_hint: item.order_hint,
-                status: EntryStatus::Pending,
-                route_position: 0,
-                waiting_since: None,
-                called_at: None,
-                started_at: None,
-                completed_at: None,
-                breached_at: None,
-            })
+            .map(|item| new_entry(&next, item, false))
             .collect();
         let entries = retry(|| async {
             let mut entries = template.clone();
@@ -144,6 +152,9 @@ impl Scheduling {
                     "the appointment was changed concurrently; read it again".into(),
                 ));
             }
+            // Read after the conditional update, so a grant cannot slip in between.
+            let gifts = super::recovery::entries_at_check_in(&mut tx, &next, &entries).await?;
+            entries.extend(gifts);
             replan(&mut tx, &mut entries, now).await?;
             store::visits::insert(&mut tx, &entries).await?;
             audit(

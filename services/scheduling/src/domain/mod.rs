@@ -4,6 +4,7 @@ pub mod appointment;
 pub mod branch;
 pub mod calendar;
 pub mod catalogue;
+pub mod complimentary;
 pub mod customer;
 pub mod visit;
 

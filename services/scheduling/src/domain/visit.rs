@@ -87,6 +87,8 @@ pub struct QueueEntry {
     pub completed_at: Option<Timestamp>,
     /// When the wait promise was found broken.
     pub breached_at: Option<Timestamp>,
+    /// A complimentary item (service recovery), not one of the package's.
+    pub complimentary: bool,
 }
 
 impl QueueEntry {
@@ -171,6 +173,7 @@ mod tests {
             started_at: None,
             completed_at: None,
             breached_at: None,
+            complimentary: false,
         }
     }
 

@@ -11,7 +11,7 @@ use crate::domain::visit::{EntryStatus, QueueEntry};
 
 const COLUMNS: &str = "id, appointment_id, branch_id, exam_item_id, exam_item_name, department, \
     fasting_required, order_hint, status, route_position, waiting_since, called_at, started_at, \
-    completed_at, breached_at";
+    completed_at, breached_at, complimentary";
 
 fn from_row(row: &AnyRow) -> sqlx::Result<QueueEntry> {
     let status: String = row.try_get("status")?;
@@ -31,6 +31,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<QueueEntry> {
         started_at: opt_ts(row, "started_at")?,
         completed_at: opt_ts(row, "completed_at")?,
         breached_at: opt_ts(row, "breached_at")?,
+        complimentary: flag(row.try_get("complimentary")?),
     })
 }
 
@@ -40,7 +41,8 @@ pub async fn insert(conn: &mut AnyConnection, entries: &[QueueEntry]) -> Result<
         sqlx::query(
             "INSERT INTO queue_entries (id, appointment_id, branch_id, exam_item_id, \
              exam_item_name, department, fasting_required, order_hint, status, route_position, \
-             waiting_since) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             waiting_since, complimentary) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&e.id)
         .bind(&e.appointment_id)
@@ -53,6 +55,7 @@ pub async fn insert(conn: &mut AnyConnection, entries: &[QueueEntry]) -> Result<
         .bind(e.status.as_str())
         .bind(i64::from(e.route_position))
         .bind(opt_micros(e.waiting_since))
+        .bind(i64::from(e.complimentary))
         .execute(&mut *conn)
         .await?;
     }

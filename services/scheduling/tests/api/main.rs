@@ -5,6 +5,7 @@ mod helpers;
 
 mod booking;
 mod catalogue_and_capacity;
+mod complimentary;
 mod events;
 mod rescheduling;
 mod scope;
