@@ -7,6 +7,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
     let protos = [
         "hospital/common/v1/common.proto",
+        "hospital/complaints/v1/complaints.proto",
+        "hospital/complaints/v1/events.proto",
         "hospital/scheduling/v1/events.proto",
         "hospital/scheduling/v1/scheduling.proto",
     ];

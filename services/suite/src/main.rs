@@ -68,13 +68,37 @@ async fn main() -> anyhow::Result<()> {
     let running = scheduling_service::start(scheduling, Arc::new(SystemClock), listener).await?;
     let scheduling_addr = running.addr;
 
+    let mut complaints = complaints_service::Settings::load(None)?;
+    if std::env::var_os("COMPLAINTS__DATABASE__URL").is_none() {
+        let file = data_dir.join("complaints.db");
+        complaints.database.url =
+            SecretString::from(format!("sqlite://{}?mode=rwc", file.display()));
+    }
+    if complaints.auth.hs256_secret.is_none() && complaints.auth.rs256_public_key_file.is_none() {
+        complaints.auth.hs256_secret = Some(secret.clone());
+    }
+    if std::env::var_os("COMPLAINTS__SCHEDULING__ENDPOINT").is_none() {
+        complaints.scheduling.endpoint = format!("http://{scheduling_addr}");
+    }
+    let listener = tokio::net::TcpListener::bind(complaints.server.listen).await?;
+    let complaints_running =
+        complaints_service::start(complaints, Arc::new(SystemClock), listener).await?;
+    let complaints_addr = complaints_running.addr;
+
     if !no_seed {
         suite::seed::seed_if_empty(&format!("http://{scheduling_addr}"), &admin).await?;
+        suite::demo_complaints::seed_if_empty(
+            &format!("http://{scheduling_addr}"),
+            &format!("http://{complaints_addr}"),
+            &admin,
+        )
+        .await?;
     }
 
     println!();
     println!("hospital suite is up");
     println!("  scheduling  {scheduling_addr}   (hospital.scheduling.v1.SchedulingService)");
+    println!("  complaints  {complaints_addr}   (hospital.complaints.v1.ComplaintsService)");
     println!();
     println!("local admin token (group scope, 30 days):");
     println!("  export TOKEN={admin}");
@@ -83,10 +107,14 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {scheduling_addr} hospital.scheduling.v1.SchedulingService/ListBranches"
     );
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {complaints_addr} hospital.complaints.v1.ComplaintsService/ListWorkOrders"
+    );
     println!();
     println!("Ctrl-C stops.");
 
     shutdown_signal().await;
+    complaints_running.stop().await?;
     running.stop().await?;
     Ok(())
 }

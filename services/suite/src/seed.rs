@@ -130,7 +130,7 @@ const PACKAGES: &[(&str, &str, &[&str], i64)] = &[
 /// Window start times, (hour, minute).
 type Starts = &'static [(i32, i32)];
 
-fn req<T>(token: &str, msg: T) -> Request<T> {
+pub(crate) fn req<T>(token: &str, msg: T) -> Request<T> {
     let mut r = Request::new(msg);
     if let Ok(v) = format!("Bearer {token}").parse() {
         r.metadata_mut().insert("authorization", v);

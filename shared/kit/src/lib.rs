@@ -10,7 +10,9 @@
 //! - [`auth`]: bearer JWT verification as a tower layer, roles and org scopes;
 //! - [`serve`]: health, reflection, timeouts, concurrency limits, graceful shutdown;
 //! - [`events`]: the transactional outbox, `Subscribe(after)` streams and consumers;
-//! - [`clock`] and [`ids`]: injected time and prefixed opaque ids.
+//! - [`clock`] and [`ids`]: injected time and prefixed opaque ids;
+//! - [`phone`]: mobile numbers that never leave unmasked;
+//! - [`sql`]: list queries built from the filters actually given.
 
 #![warn(missing_docs)]
 
@@ -21,7 +23,9 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod phone;
 pub mod serve;
+pub mod sql;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;

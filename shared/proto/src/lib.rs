@@ -15,6 +15,13 @@ pub mod hospital {
             tonic::include_proto!("hospital.common.v1");
         }
     }
+    /// The complaints service's API and events.
+    pub mod complaints {
+        /// Version 1 of the complaints API.
+        pub mod v1 {
+            tonic::include_proto!("hospital.complaints.v1");
+        }
+    }
     /// The scheduling service's API and events.
     pub mod scheduling {
         /// Version 1 of the scheduling API.
@@ -25,6 +32,7 @@ pub mod hospital {
 }
 
 pub use hospital::common::v1 as common;
+pub use hospital::complaints::v1 as complaints;
 pub use hospital::scheduling::v1 as scheduling;
 
 /// Encoded `FileDescriptorSet` of every package, for `tonic-reflection`.

@@ -1,0 +1,76 @@
+//! The events complaints publishes, written into the outbox inside the caller's
+//! transaction.
+
+use hospital_proto::{common, complaints as pb};
+use jiff::Timestamp;
+use prost::Message;
+use service_kit::{
+    Result,
+    clock::{to_micros, to_proto},
+    events::{NewEvent, append},
+    ids::new_id,
+};
+use sqlx::AnyConnection;
+
+use crate::domain::work_order::WorkOrder;
+
+pub(crate) use pb::complaints_event::Kind;
+
+/// Appends one event about `wo`.
+pub(crate) async fn publish(
+    conn: &mut AnyConnection,
+    wo: &WorkOrder,
+    at: Timestamp,
+    kind: Kind,
+) -> Result<()> {
+    let event_id = new_id("evt");
+    let event = pb::ComplaintsEvent {
+        position: 0,
+        event_id: event_id.clone(),
+        occurred_at: Some(to_proto(at)),
+        branch_id: wo.branch.id.clone(),
+        kind: Some(kind),
+    };
+    let row = NewEvent {
+        event_id,
+        branch_id: wo.branch.id.clone(),
+        region_path: wo.branch.region_path(),
+        occurred_at: to_micros(at),
+        payload: event.encode_to_vec(),
+    };
+    append(conn, &row).await
+}
+
+pub(crate) fn branch_ref(wo: &WorkOrder) -> common::BranchRef {
+    common::BranchRef {
+        branch_id: wo.branch.id.clone(),
+        code: wo.branch.code.clone(),
+        name: wo.branch.name.clone(),
+        region: Some(common::RegionPath {
+            province: wo.branch.province.clone(),
+            city: wo.branch.city.clone(),
+        }),
+    }
+}
+
+pub(crate) fn customer_ref(wo: &WorkOrder) -> common::CustomerRef {
+    common::CustomerRef {
+        customer_id: wo.customer.customer_id.clone(),
+        name: wo.customer.name.clone(),
+        phone_masked: wo.customer.masked.clone(),
+    }
+}
+
+pub(crate) fn opened(wo: &WorkOrder) -> Kind {
+    Kind::WorkOrderOpened(pb::WorkOrderOpened {
+        work_order_id: wo.id.clone(),
+        number: wo.number(),
+        kind: format!("KIND_{}", wo.kind),
+        category: format!("CATEGORY_{}", wo.category),
+        severity: format!("SEVERITY_{}", wo.severity),
+        channel: format!("CHANNEL_{}", wo.channel),
+        branch: Some(branch_ref(wo)),
+        customer: Some(customer_ref(wo)),
+        appointment_id: wo.appointment_id.clone(),
+    })
+}

@@ -1,0 +1,249 @@
+//! The consumer of scheduling's events: a broken wait promise opens a service-recovery
+//! case at the branch, a completed visit counts towards complaints per 10,000 visits, a
+//! changed branch refreshes the local copy. The position is claimed in the same
+//! transaction as the effect, so each event takes effect once across restarts of either
+//! service and across replicas.
+
+use std::time::Duration;
+
+use hospital_proto::scheduling::{self as sched, scheduling_event::Kind};
+use jiff::tz::TimeZone;
+use service_kit::{
+    Error, Result,
+    clock::{from_micros, to_micros},
+    db::retry,
+    events::{claim, position},
+    ids::new_id,
+};
+use tokio_stream::StreamExt;
+
+use super::{Complaints, events, timers::SYSTEM};
+use crate::{
+    domain::{
+        sla::Clocks,
+        vocab::{Category, Channel, Kind as WoKind, Level, Severity, Status},
+        work_order::{CustomerInfo, Resolution, WorkOrder},
+    },
+    store::{self, branches::CachedBranch},
+};
+
+/// What an event changes here, besides opening cases.
+enum Effect {
+    /// One more completed visit at a branch on a day.
+    Visit { branch: CachedBranch, day: String },
+    /// A fresh copy of a branch.
+    Branch(CachedBranch),
+}
+
+/// The consumer name under which the position is stored.
+pub const CONSUMER: &str = "scheduling-events";
+
+/// Pause before reconnecting after the stream failed.
+const RECONNECT: Duration = Duration::from_millis(500);
+const MAX_RECONNECT: Duration = Duration::from_secs(10);
+
+impl Complaints {
+    /// Follows scheduling's events until `stop` resolves, reconnecting with backoff.
+    pub async fn run_feed(self, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        let mut pause = RECONNECT;
+        loop {
+            let outcome = tokio::select! {
+                () = &mut stop => return,
+                r = self.follow() => r,
+            };
+            match outcome {
+                Ok(()) => pause = RECONNECT,
+                Err(e) => {
+                    tracing::warn!(error = %e, "scheduling event feed interrupted");
+                    pause = (pause * 2).min(MAX_RECONNECT);
+                }
+            }
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// One subscription, from the stored position until the stream ends or fails.
+    async fn follow(&self) -> Result<()> {
+        let after = position(&self.db, CONSUMER).await?;
+        let mut stream = self.directory.subscribe(after).await?;
+        while let Some(item) = stream.next().await {
+            let event =
+                item.map_err(|s| Error::Unavailable(format!("scheduling feed: {}", s.message())))?;
+            self.apply_scheduling_event(event).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies one event, at most once.
+    pub async fn apply_scheduling_event(&self, event: sched::SchedulingEvent) -> Result<()> {
+        let position = event.position;
+        let at = event
+            .occurred_at
+            .map(|t| from_micros(t.seconds * 1_000_000 + i64::from(t.nanos) / 1000));
+        match event.kind {
+            Some(Kind::WaitPromiseBreached(b)) => self.open_recovery_case(position, b).await,
+            Some(Kind::VisitCompleted(_)) => {
+                let day = at
+                    .unwrap_or_else(|| self.now())
+                    .to_zoned_datetime(shanghai())
+                    .date()
+                    .to_string();
+                let branch = self
+                    .branch(&mut *self.conn().await?, &event.branch_id)
+                    .await?;
+                self.claimed(position, &Effect::Visit { branch, day }).await
+            }
+            Some(Kind::BranchChanged(c)) => {
+                let id = c.branch.map(|b| b.branch_id).unwrap_or_default();
+                match self.directory.branch(&id).await? {
+                    Some(fresh) => self.claimed(position, &Effect::Branch(fresh)).await,
+                    None => Ok(()),
+                }
+            }
+            // Bookings, check-ins and the rest change nothing here; the position moves on
+            // with the next event that does.
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies `effect` in a transaction that claims `position`; nothing when it was
+    /// applied before.
+    async fn claimed(&self, position: u64, effect: &Effect) -> Result<()> {
+        let now = self.now();
+        retry(|| async {
+            let mut tx = self.db.begin().await?;
+            if !claim(&mut tx, CONSUMER, position, to_micros(now)).await? {
+                return Ok(());
+            }
+            match effect {
+                Effect::Visit { branch, day } => {
+                    let b = &branch.info;
+                    store::figures::add_visit(&mut tx, &b.id, &b.province, &b.region_path(), day)
+                        .await?;
+                }
+                Effect::Branch(fresh) => store::branches::upsert(&mut tx, fresh, now).await?,
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// One case per visit: the first broken promise opens it, due for the branch
+    /// director's decision; later ones (another item of the same visit) are added to its
+    /// timeline.
+    async fn open_recovery_case(&self, position: u64, b: sched::WaitPromiseBreached) -> Result<()> {
+        let branch_ref = b.branch.clone().unwrap_or_default();
+        let mut conn = self.conn().await?;
+        let branch = self.branch(&mut conn, &branch_ref.branch_id).await?;
+        drop(conn);
+        let policy = self.policy(Severity::High).await?;
+        let now = self.now();
+        let customer = b.customer.clone().unwrap_or_default();
+        let source = format!("visit:{}", b.appointment_id);
+        let mut clocks = Clocks::default();
+        clocks.start_level(&policy, &branch.calendar, Status::New, now);
+        let summary = format!(
+            "Wait promise broken: {} waited past {} minutes",
+            b.exam_item_name, b.promise_minutes
+        );
+        let wo = WorkOrder {
+            id: new_id("wo"),
+            seq: 0,
+            request_id: format!("auto:{source}"),
+            channel: Channel::Automatic,
+            kind: WoKind::Complaint,
+            category: Category::WaitingTime,
+            severity: Severity::High,
+            status: Status::New,
+            level: Level::Branch,
+            customer: CustomerInfo {
+                customer_id: customer.customer_id.clone(),
+                name: customer.name.clone(),
+                phone: String::new(),
+                masked: customer.phone_masked.clone(),
+            },
+            branch: branch.info.clone(),
+            appointment_id: b.appointment_id.clone(),
+            staff_ids: Vec::new(),
+            summary,
+            description: format!(
+                "Opened automatically when the wait for {} passed the branch's promise of {} \
+                 minutes. Awaiting the branch director's decision on service recovery \
+                 (a complimentary exam item).",
+                b.exam_item_name, b.promise_minutes
+            ),
+            assignee: String::new(),
+            source: Some(source.clone()),
+            clocks,
+            resolution: Resolution::default(),
+            satisfaction: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            acknowledged_at: None,
+            closed_at: None,
+        };
+        let claimed_now = to_micros(now);
+        let opened = retry(|| async {
+            let mut tx = self.db.begin().await?;
+            if !claim(&mut tx, CONSUMER, position, claimed_now).await? {
+                return Ok(None);
+            }
+            let line = format!(
+                "{} (entry {}) waited past the {}-minute promise",
+                b.exam_item_name, b.entry_id, b.promise_minutes
+            );
+            let result = match store::work_orders::insert(&mut tx, &wo).await? {
+                Some(seq) => {
+                    let mut wo = wo.clone();
+                    wo.seq = seq;
+                    store::timeline::append(
+                        &mut tx,
+                        &wo.id,
+                        now,
+                        SYSTEM,
+                        "opened",
+                        &format!(
+                            "service-recovery case: {line}; awaiting the branch director's decision"
+                        ),
+                    )
+                    .await?;
+                    events::publish(&mut tx, &wo, now, events::opened(&wo)).await?;
+                    Some(wo)
+                }
+                None => {
+                    let existing = store::work_orders::by_source(&mut tx, &source)
+                        .await?
+                        .ok_or_else(|| Error::Aborted("case being opened concurrently".into()))?;
+                    store::timeline::append(
+                        &mut tx,
+                        &existing.id,
+                        now,
+                        SYSTEM,
+                        "wait_promise_breached",
+                        &line,
+                    )
+                    .await?;
+                    None
+                }
+            };
+            tx.commit().await?;
+            Ok(result)
+        })
+        .await?;
+        if let Some(wo) = opened {
+            self.outbox.notify();
+            tracing::info!(work_order = %wo.id, number = %wo.number(), appointment = %wo.appointment_id, "service-recovery case opened");
+        }
+        Ok(())
+    }
+}
+
+fn shanghai() -> TimeZone {
+    TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC)
+}

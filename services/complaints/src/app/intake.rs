@@ -1,0 +1,119 @@
+//! Intake: a work order from any channel, idempotent on `request_id`; and the automatic
+//! service-recovery case opened when scheduling reports a broken wait promise.
+
+use service_kit::{Error, Result, auth::Principal, error::Violations, ids::new_id};
+
+use super::{Complaints, check_request_id, events, merged, roles};
+use crate::{
+    domain::{
+        sla::Clocks,
+        vocab::{Level, Status},
+        work_order::{CustomerInfo, Intake, Resolution, WorkOrder, validate_intake},
+    },
+    store,
+};
+
+/// A work order as intake receives it.
+#[derive(Debug, Clone)]
+pub struct OpenCommand {
+    /// Idempotency key.
+    pub request_id: String,
+    /// The rest.
+    pub intake: Intake,
+}
+
+impl Complaints {
+    /// Opens a work order at the branch, with its SLA clocks running. A retry with the
+    /// same `request_id` returns the work order the first attempt opened.
+    pub async fn open(&self, p: &Principal, cmd: OpenCommand) -> Result<WorkOrder> {
+        p.require_role(roles::INTAKE, "open work orders")?;
+        let mut v = Violations::new();
+        check_request_id(&cmd.request_id, &mut v);
+        let phone = merged(v, validate_intake(&cmd.intake))?;
+        let i = cmd.intake;
+        let mut conn = self.conn().await?;
+        let branch = self.branch(&mut conn, &i.branch_id).await?;
+        // SQLite's pool has one connection, and reading the policy may need it.
+        drop(conn);
+        p.check_branch(&branch.info.id, &branch.info.region_path())?;
+        let severity = i.severity.expect("validated");
+        let policy = self.policy(severity).await?;
+        let now = self.now();
+        let mut clocks = Clocks::default();
+        clocks.start_level(&policy, &branch.calendar, Status::New, now);
+        let mut wo = WorkOrder {
+            id: new_id("wo"),
+            seq: 0,
+            request_id: cmd.request_id.clone(),
+            channel: i.channel.expect("validated"),
+            kind: i.kind.expect("validated"),
+            category: i.category.expect("validated"),
+            severity,
+            status: Status::New,
+            level: Level::Branch,
+            customer: CustomerInfo {
+                customer_id: i.customer_id,
+                name: i.customer_name.trim().to_owned(),
+                phone: phone
+                    .as_ref()
+                    .map(|p| p.digits().to_owned())
+                    .unwrap_or_default(),
+                masked: phone.as_ref().map(|p| p.masked()).unwrap_or_default(),
+            },
+            branch: branch.info,
+            appointment_id: i.appointment_id,
+            staff_ids: i.staff_ids,
+            summary: i.summary.trim().to_owned(),
+            description: i.description,
+            assignee: String::new(),
+            source: None,
+            clocks,
+            resolution: Resolution::default(),
+            satisfaction: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            acknowledged_at: None,
+            closed_at: None,
+        };
+        let detail = format!(
+            "{} via {}: {}",
+            wo.kind.as_str().to_lowercase(),
+            wo.channel.as_str().to_lowercase(),
+            wo.category.as_str().to_lowercase()
+        );
+        let inserted = service_kit::db::retry(|| async {
+            let mut tx = self.db.begin().await?;
+            let Some(seq) = store::work_orders::insert(&mut tx, &wo).await? else {
+                return Ok(None);
+            };
+            let mut wo = wo.clone();
+            wo.seq = seq;
+            store::timeline::append(&mut tx, &wo.id, now, &p.subject, "opened", &detail).await?;
+            events::publish(&mut tx, &wo, now, events::opened(&wo)).await?;
+            tx.commit().await?;
+            Ok(Some(wo))
+        })
+        .await?;
+        match inserted {
+            Some(created) => {
+                self.outbox.notify();
+                tracing::info!(work_order = %created.id, number = %created.number(), "work order opened");
+                wo = created;
+                Ok(wo)
+            }
+            None => {
+                let existing =
+                    store::work_orders::by_request_id(&mut *self.conn().await?, &cmd.request_id)
+                        .await?
+                        .ok_or_else(|| {
+                            Error::Aborted(
+                                "the work order was being opened concurrently; retry".into(),
+                            )
+                        })?;
+                p.check_branch(&existing.branch.id, &existing.branch.region_path())?;
+                Ok(existing)
+            }
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The use cases: authorise against the data, apply the domain rules, persist through the
+//! store in one transaction together with the timeline and the events the change publishes.
+
+mod events;
+mod feed;
+mod figures;
+mod intake;
+mod lifecycle;
+mod recovery;
+mod timers;
+
+use std::{
+    sync::{Arc, RwLock},
+    time::{Duration, Instant},
+};
+
+use jiff::Timestamp;
+use service_kit::{
+    Error, Result,
+    auth::{Principal, Role},
+    clock::SharedClock,
+    db::Db,
+    error::Violations,
+    events::Outbox,
+};
+use sqlx::AnyConnection;
+
+pub use feed::CONSUMER;
+pub use figures::{Figures, Period, ScorecardRow};
+pub use intake::OpenCommand;
+pub use lifecycle::Action;
+pub use recovery::GrantCommand;
+
+use crate::{
+    directory::Directory,
+    domain::{
+        DomainError,
+        calendar::Calendar,
+        recovery::Limits,
+        sla::{Policy, default_policy},
+        vocab::Severity,
+        work_order::WorkOrder,
+    },
+    store::{
+        self, branches::CachedBranch, compensations::Compensation, timeline::Entry,
+        work_orders::Filter,
+    },
+};
+
+/// Who may do what. Scope (which branches) and level (who holds a work order) are checked
+/// separately, against the data.
+pub mod roles {
+    use super::Role::{self, *};
+
+    /// Open work orders.
+    pub const INTAKE: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        FrontDesk,
+        CallCentreAgent,
+        BranchSystem,
+        Service,
+    ];
+    /// Read work orders and their timelines.
+    pub const READ: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        FrontDesk,
+        CallCentreAgent,
+        BranchSystem,
+    ];
+    /// Move work orders through their lifecycle, assign and escalate them.
+    pub const HANDLE: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        FrontDesk,
+        CallCentreAgent,
+    ];
+    /// Add notes and contact attempts, record satisfaction.
+    pub const ANNOTATE: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        FrontDesk,
+        CallCentreAgent,
+        BranchSystem,
+    ];
+    /// Set SLA policies.
+    pub const POLICY: &[Role] = &[GroupAdmin];
+    /// Read figures.
+    pub const FIGURES: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector];
+    /// Read the event feed.
+    pub const SUBSCRIBE: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        BranchSystem,
+        Service,
+    ];
+}
+
+/// Page size when a list request gives none.
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+/// The largest page a list returns.
+pub const MAX_PAGE_SIZE: i64 = 500;
+/// How long SLA policies are cached; another replica sees a change within this.
+const POLICY_TTL: Duration = Duration::from_secs(10);
+
+/// Clamps a requested page size.
+pub fn page_size(requested: i32) -> i64 {
+    match i64::from(requested) {
+        n if n <= 0 => DEFAULT_PAGE_SIZE,
+        n => n.min(MAX_PAGE_SIZE),
+    }
+}
+
+/// Validates a client-chosen idempotency key.
+pub fn check_request_id(request_id: &str, v: &mut Violations) {
+    v.check(
+        !request_id.is_empty()
+            && request_id.len() <= 128
+            && !request_id.chars().any(char::is_control),
+        "request_id",
+        "required, at most 128 printable characters",
+    );
+}
+
+/// Merges the edge's violations with the domain's verdict, so a client sees every bad
+/// field at once.
+pub(crate) fn merged<T>(mut v: Violations, checked: Result<T, DomainError>) -> Result<T> {
+    match checked {
+        Ok(t) if v.is_empty() => Ok(t),
+        Err(DomainError::Invalid(more)) => {
+            v.0.extend(more.0);
+            Err(Error::InvalidArgument(v))
+        }
+        Err(e) if v.is_empty() => Err(e.into()),
+        _ => Err(Error::InvalidArgument(v)),
+    }
+}
+
+/// A work order with its grants, as reads return it.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    /// The work order.
+    pub work_order: WorkOrder,
+    /// Its service-recovery grants.
+    pub compensations: Vec<Compensation>,
+}
+
+/// SLA policies and when they were read.
+type CachedPolicies = (Instant, Vec<Policy>);
+
+/// The complaints service's use cases.
+#[derive(Clone)]
+pub struct Complaints {
+    db: Db,
+    outbox: Arc<Outbox>,
+    clock: SharedClock,
+    directory: Directory,
+    limits: Arc<Limits>,
+    policies: Arc<RwLock<Option<CachedPolicies>>>,
+}
+
+impl std::fmt::Debug for Complaints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Complaints")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Complaints {
+    /// Use cases over `db`, publishing through `outbox`, telling time by `clock`, calling
+    /// scheduling through `directory`.
+    pub fn new(
+        db: Db,
+        outbox: Arc<Outbox>,
+        clock: SharedClock,
+        directory: Directory,
+        limits: Limits,
+    ) -> Self {
+        Self {
+            db,
+            outbox,
+            clock,
+            directory,
+            limits: Arc::new(limits),
+            policies: Arc::default(),
+        }
+    }
+
+    /// The outbox, for the event feed.
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.db.pool().acquire().await?)
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The policy for `severity`, cached for [`POLICY_TTL`].
+    async fn policy(&self, severity: Severity) -> Result<Policy> {
+        let cached = self
+            .policies
+            .read()
+            .expect("policy cache lock")
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < POLICY_TTL)
+            .map(|(_, all)| all.clone());
+        let all = match cached {
+            Some(all) => all,
+            None => {
+                let all: Vec<Policy> = store::policies::list(&mut *self.conn().await?)
+                    .await?
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect();
+                *self.policies.write().expect("policy cache lock") =
+                    Some((Instant::now(), all.clone()));
+                all
+            }
+        };
+        Ok(all
+            .into_iter()
+            .find(|p| p.severity == severity)
+            .unwrap_or_else(|| default_policy(severity)))
+    }
+
+    /// A branch: from the local copy, else from scheduling (and kept). `NotFound` when
+    /// scheduling does not know it.
+    async fn branch(&self, conn: &mut AnyConnection, id: &str) -> Result<CachedBranch> {
+        if let Some(b) = store::branches::get(conn, id).await? {
+            return Ok(b);
+        }
+        let fetched =
+            self.directory.branch(id).await?.ok_or_else(|| {
+                Error::NotFound(format!("branch {id} (scheduling does not know it)"))
+            })?;
+        store::branches::upsert(conn, &fetched, self.now()).await?;
+        Ok(fetched)
+    }
+
+    /// The calendar a work order's clocks count in.
+    async fn calendar(&self, conn: &mut AnyConnection, wo: &WorkOrder) -> Result<Calendar> {
+        match self.branch(conn, &wo.branch.id).await {
+            Ok(b) => Ok(b.calendar),
+            // The branch was seen when the work order was opened; if scheduling is down
+            // and the copy is gone, count around the clock rather than stall the clocks.
+            Err(Error::Unavailable(_)) => Ok(Calendar::always_open("Asia/Shanghai")),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A work order the caller may see.
+    async fn visible(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        id: &str,
+    ) -> Result<WorkOrder> {
+        let wo = store::work_orders::get(conn, id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("work order {id}")))?;
+        p.check_branch(&wo.branch.id, &wo.branch.region_path())?;
+        Ok(wo)
+    }
+
+    /// One work order, by id or by the number read out on the phone.
+    pub async fn get(&self, p: &Principal, id: &str, number: &str) -> Result<Detail> {
+        p.require_role(roles::READ, "read work orders")?;
+        let mut conn = self.conn().await?;
+        let wo = if !id.is_empty() {
+            self.visible(&mut conn, p, id).await?
+        } else {
+            let seq = crate::domain::work_order::parse_number(number).ok_or_else(|| {
+                Error::invalid(
+                    "number",
+                    "a work order number such as WO-000123-0 (check digit included)",
+                )
+            })?;
+            let wo = store::work_orders::by_seq(&mut conn, seq)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("work order {number}")))?;
+            p.check_branch(&wo.branch.id, &wo.branch.region_path())?;
+            wo
+        };
+        let compensations = store::compensations::of_work_order(&mut conn, &wo.id).await?;
+        Ok(Detail {
+            work_order: wo,
+            compensations,
+        })
+    }
+
+    /// Work orders in the caller's scope, newest first.
+    pub async fn list(
+        &self,
+        p: &Principal,
+        mut filter: Filter,
+        my_queue: bool,
+        limit: i64,
+    ) -> Result<Vec<WorkOrder>> {
+        p.require_role(roles::READ, "read work orders")?;
+        if !filter.region_path.is_empty() {
+            p.check_region(&filter.region_path)?;
+        }
+        if my_queue {
+            filter.level = Some(crate::domain::work_order::level_of(&p.scope));
+        }
+        filter.scope = Some(p.scope.clone());
+        store::work_orders::list(&mut *self.conn().await?, &filter, limit).await
+    }
+
+    /// A work order's timeline, oldest first.
+    pub async fn timeline(
+        &self,
+        p: &Principal,
+        id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<Entry>> {
+        p.require_role(roles::READ, "read work orders")?;
+        let mut conn = self.conn().await?;
+        self.visible(&mut conn, p, id).await?;
+        store::timeline::list(&mut conn, id, after_seq, limit).await
+    }
+
+    /// Every SLA policy.
+    pub async fn policies(&self, p: &Principal) -> Result<Vec<(Policy, Timestamp)>> {
+        p.require_role(roles::READ, "read SLA policies")?;
+        store::policies::list(&mut *self.conn().await?).await
+    }
+
+    /// Sets one severity's policy; work orders opened (or escalated) afterwards use it.
+    pub async fn set_policy(&self, p: &Principal, policy: Policy) -> Result<(Policy, Timestamp)> {
+        p.require_role(roles::POLICY, "set SLA policies")?;
+        policy.validate()?;
+        let now = self.now();
+        store::policies::upsert(&mut *self.conn().await?, &policy, now).await?;
+        *self.policies.write().expect("policy cache lock") = None;
+        Ok((policy, now))
+    }
+}

@@ -1,0 +1,242 @@
+//! Service recovery: who may grant what, up to how much, and who pays. "Whoever decides
+//! pays" (谁决定谁买单): the cost bearer is always the authoriser's own unit.
+
+use service_kit::{
+    auth::{OrgScope, Role},
+    error::Violations,
+};
+
+use super::{DomainError, check, printable, vocab::CompensationKind};
+
+/// Authorisation limits and the per-customer cap, in the currency's minor unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// ISO currency every amount is in.
+    pub currency: String,
+    /// Most a branch director may grant at once (complimentary items and vouchers).
+    pub branch_director: i64,
+    /// Most a region manager may grant at once.
+    pub region_admin: i64,
+    /// Most the group customer-service centre may grant at once.
+    pub group_admin: i64,
+    /// Most one customer may receive in a calendar year.
+    pub customer_yearly_cap: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            currency: "CNY".into(),
+            branch_director: 50_000,
+            region_admin: 500_000,
+            group_admin: 5_000_000,
+            customer_yearly_cap: 300_000,
+        }
+    }
+}
+
+/// A grant as requested.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// What.
+    pub kind: Option<CompensationKind>,
+    /// Currency of `value_minor`.
+    pub currency: String,
+    /// Worth.
+    pub value_minor: i64,
+    /// For a complimentary item.
+    pub exam_item_id: String,
+    /// Why.
+    pub note: String,
+}
+
+/// Checks the grant's own fields.
+pub fn validate(
+    g: &Grant,
+    limits: &Limits,
+    appointment_id: &str,
+) -> Result<CompensationKind, DomainError> {
+    let mut v = Violations::new();
+    v.check(g.kind.is_some(), "kind", "required");
+    v.check(
+        g.currency == limits.currency,
+        "value.currency_code",
+        &format!("must be {}", limits.currency),
+    );
+    v.check(g.value_minor > 0, "value.minor_units", "must be positive");
+    let item = g.kind == Some(CompensationKind::ComplimentaryItem);
+    v.check(
+        item != g.exam_item_id.is_empty(),
+        "exam_item_id",
+        "required for a complimentary item, and only for one",
+    );
+    v.check(
+        g.exam_item_id.len() <= 64 && printable(&g.exam_item_id, 64),
+        "exam_item_id",
+        "at most 64 printable characters",
+    );
+    v.check(printable(&g.note, 2000), "note", "at most 2000 characters");
+    check(v)?;
+    if item && appointment_id.is_empty() {
+        return Err(DomainError::Precondition(
+            "a complimentary item is added to a visit, and this work order names no appointment"
+                .into(),
+        ));
+    }
+    Ok(g.kind.expect("checked"))
+}
+
+/// Whether `role` acting in `scope` may grant `value_minor` of `kind`; returns the cost
+/// bearer (`branch:<id>`, `region:<path>`, `group`).
+pub fn authorise(
+    role: Role,
+    scope: &OrgScope,
+    kind: CompensationKind,
+    value_minor: i64,
+    limits: &Limits,
+) -> Result<String, DomainError> {
+    let limit = match role {
+        Role::BranchDirector => {
+            if kind == CompensationKind::Refund {
+                return Err(DomainError::NotAllowed(
+                    "a refund needs region or group authorisation".into(),
+                ));
+            }
+            limits.branch_director
+        }
+        Role::RegionAdmin => limits.region_admin,
+        Role::GroupAdmin => limits.group_admin,
+        other => {
+            return Err(DomainError::NotAllowed(format!(
+                "a {} may not grant service recovery; a branch director may",
+                role_name(other)
+            )));
+        }
+    };
+    if value_minor > limit {
+        let who = match role {
+            Role::BranchDirector => "region or group",
+            Role::RegionAdmin => "group",
+            _ => "finance",
+        };
+        return Err(DomainError::NotAllowed(format!(
+            "{} {} is above this role's limit of {}; it needs {who} authorisation",
+            amount(value_minor),
+            limits.currency,
+            amount(limit)
+        )));
+    }
+    Ok(scope.to_string())
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::FrontDesk => "front-desk member of staff",
+        Role::CallCentreAgent => "call-centre agent",
+        Role::ExamStation => "exam station",
+        Role::BranchSystem => "branch system",
+        Role::Service => "service",
+        Role::BranchDirector => "branch director",
+        Role::RegionAdmin => "region manager",
+        Role::GroupAdmin => "group administrator",
+    }
+}
+
+/// `123.45` for 12345 minor units.
+pub fn amount(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, (minor % 100).abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn branch() -> OrgScope {
+        OrgScope::Branch("br_1".into())
+    }
+
+    #[test]
+    fn a_director_may_give_an_item_a_front_desk_nurse_may_not() {
+        let l = Limits::default();
+        let item = CompensationKind::ComplimentaryItem;
+        assert_eq!(
+            authorise(Role::BranchDirector, &branch(), item, 30_000, &l).unwrap(),
+            "branch:br_1"
+        );
+        let Err(DomainError::NotAllowed(why)) =
+            authorise(Role::FrontDesk, &branch(), item, 100, &l)
+        else {
+            panic!("front desk allowed")
+        };
+        assert!(why.contains("branch director"), "{why}");
+    }
+
+    #[test]
+    fn larger_amounts_need_region_or_group_who_then_pay() {
+        let l = Limits::default();
+        let voucher = CompensationKind::Voucher;
+        assert!(authorise(Role::BranchDirector, &branch(), voucher, 50_001, &l).is_err());
+        assert!(
+            authorise(
+                Role::BranchDirector,
+                &branch(),
+                CompensationKind::Refund,
+                1,
+                &l
+            )
+            .is_err()
+        );
+        let region = OrgScope::Region("guangdong".into());
+        assert_eq!(
+            authorise(Role::RegionAdmin, &region, voucher, 500_000, &l).unwrap(),
+            "region:guangdong"
+        );
+        assert!(authorise(Role::RegionAdmin, &region, voucher, 500_001, &l).is_err());
+        assert_eq!(
+            authorise(
+                Role::GroupAdmin,
+                &OrgScope::Group,
+                CompensationKind::Refund,
+                500_001,
+                &l
+            )
+            .unwrap(),
+            "group"
+        );
+    }
+
+    #[test]
+    fn grants_are_checked() {
+        let l = Limits::default();
+        let g = Grant {
+            kind: Some(CompensationKind::ComplimentaryItem),
+            currency: "USD".into(),
+            value_minor: 0,
+            exam_item_id: String::new(),
+            note: String::new(),
+        };
+        let Err(DomainError::Invalid(v)) = validate(&g, &l, "apt_1") else {
+            panic!("accepted")
+        };
+        let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["value.currency_code", "value.minor_units", "exam_item_id"]
+        );
+        let ok = Grant {
+            currency: "CNY".into(),
+            value_minor: 100,
+            exam_item_id: "ei_1".into(),
+            ..g
+        };
+        assert!(matches!(
+            validate(&ok, &l, ""),
+            Err(DomainError::Precondition(_))
+        ));
+        assert_eq!(
+            validate(&ok, &l, "apt_1").unwrap(),
+            CompensationKind::ComplimentaryItem
+        );
+        assert_eq!(amount(12_345), "123.45");
+    }
+}

@@ -1,0 +1,11 @@
+//! Behaviour tests of the complaints service over gRPC, each on SQLite and on PostgreSQL,
+//! with the real scheduling service beside it.
+
+mod helpers;
+
+mod automatic;
+mod figures;
+mod intake;
+mod lifecycle;
+mod recovery;
+mod sla;
