@@ -1,5 +1,5 @@
 -- Fills a complaints database (migrated by the service) with a year of history for the
--- figures benchmark: 1,000,000 work orders opened through 2026 at 201 branches in 85
+-- figures benchmark: 1,000,000 work orders opened through 2026 at 191 branches in 80
 -- cities of 31 provinces, the visit counts of those branches for every day of 2026, and
 -- the branches' local copies. Deterministic (setseed). Runs in one psql session:
 --
@@ -73,7 +73,7 @@ UPDATE seed_branches SET id = 'br_' || md5('seed-branch-' || n), code = 'BR-' ||
   name = initcap(city) || '第' || k || '分院',
   weight = CASE WHEN capital THEN 1.5 ELSE 1.0 END * (0.6 + 0.8 * random());
 
--- 10,000 picks, each branch by its weight: row i goes to seed_pick[floor(u · 10,000)].
+-- 10,000 picks, each branch by its weight: a row goes to the branch of pick floor(u · 10,000).
 CREATE TEMP TABLE seed_pick AS
   WITH w AS (SELECT n, sum(weight) OVER (ORDER BY n) / sum(weight) OVER () AS hi FROM seed_branches)
   SELECT k, (SELECT n FROM w WHERE hi >= (k + 0.5) / 10000.0 ORDER BY n LIMIT 1) AS n
@@ -97,8 +97,8 @@ SELECT
   'wo_' || lpad(to_hex(created_at), 14, '0') || lpad(to_hex(i), 18, '0'),
   'seed-' || i, channel, kind, category, severity, status, level,
   CASE WHEN r_cust < 0.4 THEN 'cus_' || lpad(to_hex(i * 7919), 32, '0') ELSE '' END,
-  (ARRAY['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'])[1 + i % 10]
-    || (ARRAY['先生', '女士'])[1 + (i / 10) % 2],
+  (ARRAY['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'])[(1 + i % 10)::int]
+    || (ARRAY['先生', '女士'])[(1 + (i / 10) % 2)::int],
   phone, substr(phone, 1, 3) || '****' || substr(phone, 8, 4),
   branch_id, branch_code, branch_name, province, city, province || '/' || city,
   CASE WHEN auto OR r_cust < 0.7 THEN 'apt_' || lpad(to_hex(i * 104729), 32, '0') ELSE '' END,
@@ -159,7 +159,7 @@ FROM (
                   ELSE 'OTHER' END AS category,
              CASE WHEN kind IN ('PRAISE', 'SUGGESTION') OR r_sev < 0.30 THEN 'LOW' WHEN r_sev < 0.80 THEN 'MEDIUM'
                   WHEN r_sev < 0.95 THEN 'HIGH' ELSE 'CRITICAL' END AS severity,
-             CASE WHEN created_at < 1761926400000000 THEN   -- 2026-11-01 00:00 CST
+             CASE WHEN created_at < 1793462400000000 THEN   -- 2026-11-01 00:00 CST
                     CASE WHEN r_st < 0.86 THEN 'CLOSED' WHEN r_st < 0.97 THEN 'RESOLVED' WHEN r_st < 0.985 THEN 'IN_PROGRESS'
                          WHEN r_st < 0.99 THEN 'WAITING_ON_CUSTOMER' WHEN r_st < 0.995 THEN 'ACKNOWLEDGED' ELSE 'NEW' END
                   ELSE
@@ -171,7 +171,12 @@ FROM (
              2 + 300 * r_ack ^ 3 AS ack_min,
              '13' || lpad(((i * 2654435761) % 1000000000)::text, 9, '0') AS phone
       FROM (
-        SELECT g.*, br.id AS branch_id, br.code AS branch_code, br.name AS branch_name, br.province, br.city,
+        SELECT g.*,
+               a.ids[a.picks[1 + floor(g.r_br * 10000)::int]] AS branch_id,
+               a.codes[a.picks[1 + floor(g.r_br * 10000)::int]] AS branch_code,
+               a.names[a.picks[1 + floor(g.r_br * 10000)::int]] AS branch_name,
+               a.provinces[a.picks[1 + floor(g.r_br * 10000)::int]] AS province,
+               a.cities[a.picks[1 + floor(g.r_br * 10000)::int]] AS city,
                CASE WHEN r_kind < 0.55 THEN 'COMPLAINT' WHEN r_kind < 0.70 THEN 'SUGGESTION'
                     WHEN r_kind < 0.82 THEN 'PRAISE' ELSE 'REQUEST_FOR_HELP' END AS kind,
                r_kind < 0.55 AND r_auto < 0.04 AS auto
@@ -186,17 +191,24 @@ FROM (
                  random() AS r_cust, random() AS r_text
           FROM generate_series(1, 1000000) AS i
         ) g
-        JOIN seed_pick p ON p.k = floor(g.r_br * 10000)::int
-        JOIN seed_branches br ON br.n = p.n
+        -- Lookups through arrays (one row, a nested loop) keep generate_series' order, so
+        -- the heap fills in time order as a live table does; a join could reorder it.
+        CROSS JOIN (
+          SELECT (SELECT array_agg(n::int ORDER BY k) FROM seed_pick) AS picks,
+                 array_agg(id ORDER BY n) AS ids, array_agg(code ORDER BY n) AS codes,
+                 array_agg(name ORDER BY n) AS names, array_agg(province ORDER BY n) AS provinces,
+                 array_agg(city ORDER BY n) AS cities
+          FROM seed_branches
+        ) a
       ) b
     ) c
   ) d
 ) e;
 
--- Completed visits per branch and day: about 500 × the branch's weight, fewer on Sundays.
+-- Completed visits per branch and day: about 1,200 × the branch's weight, fewer on Sundays.
 INSERT INTO visit_days (branch_id, province, region_path, day, visits)
   SELECT b.id, b.province, b.province || '/' || b.city, to_char(d, 'YYYY-MM-DD'),
-         round(b.weight * 500 * CASE WHEN extract(isodow FROM d) = 7 THEN 0.6 ELSE 1 END
+         round(b.weight * 1200 * CASE WHEN extract(isodow FROM d) = 7 THEN 0.6 ELSE 1 END
                * (0.8 + 0.4 * random()))::bigint
   FROM seed_branches b, generate_series(date '2026-01-01', date '2026-12-31', interval '1 day') AS d
   ON CONFLICT (branch_id, day) DO NOTHING;

@@ -122,7 +122,8 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("first intake at the bench branch")?;
             println!(
-                "{label} first intake at branch {} (fetched from scheduling): {:.2}ms",
+                "{label} warm-up intake at branch {}: {:.2}ms (includes fetching the branch from \
+                 scheduling if complaints has no copy yet)",
                 plan.branch_id,
                 t.elapsed().as_secs_f64() * 1e3
             );
