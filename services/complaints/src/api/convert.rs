@@ -93,12 +93,6 @@ pub fn filter<T>(
     value
 }
 
-/// A required enum: unspecified is reported by the domain's own checks, an unknown value
-/// here.
-pub fn required<T>(raw: i32, conv: fn(i32) -> Option<T>) -> Option<T> {
-    conv(raw)
-}
-
 /// A calendar date.
 pub fn date_in(d: Option<&common::Date>, field: &str, v: &mut Violations) -> Option<Date> {
     let date = d.and_then(|d| {

@@ -42,8 +42,7 @@ impl Api {
         if id.is_empty() {
             return Err(Error::invalid("work_order_id", "required").into());
         }
-        self.app.act(&p, &id, version, action).await?;
-        let detail = self.app.get(&p, &id, "").await?;
+        let detail = self.app.act(&p, &id, version, action).await?;
         Ok(detail_out(&detail))
     }
 }
@@ -86,10 +85,10 @@ impl ComplaintsService for Api {
         let cmd = OpenCommand {
             request_id: r.request_id,
             intake: Intake {
-                channel: required(r.channel, channel_in),
-                kind: required(r.kind, kind_in),
-                category: required(r.category, category_in),
-                severity: required(r.severity, severity_in),
+                channel: channel_in(r.channel),
+                kind: kind_in(r.kind),
+                category: category_in(r.category),
+                severity: severity_in(r.severity),
                 customer_id: customer.customer_id,
                 customer_name: customer.name,
                 customer_phone: customer.phone,

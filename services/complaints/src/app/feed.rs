@@ -20,9 +20,8 @@ use tokio_stream::StreamExt;
 use super::{Complaints, events, timers::SYSTEM};
 use crate::{
     domain::{
-        sla::Clocks,
-        vocab::{Category, Channel, Kind as WoKind, Level, Severity, Status},
-        work_order::{CustomerInfo, Resolution, WorkOrder},
+        vocab::{Category, Channel, Kind as WoKind, Severity},
+        work_order::{CustomerInfo, Opening, open},
     },
     store::{self, branches::CachedBranch},
 };
@@ -145,22 +144,16 @@ impl Complaints {
         let now = self.now();
         let customer = b.customer.clone().unwrap_or_default();
         let source = format!("visit:{}", b.appointment_id);
-        let mut clocks = Clocks::default();
-        clocks.start_level(&policy, &branch.calendar, Status::New, now);
         let summary = format!(
             "Wait promise broken: {} waited past {} minutes",
             b.exam_item_name, b.promise_minutes
         );
-        let wo = WorkOrder {
-            id: new_id("wo"),
-            seq: 0,
+        let opening = Opening {
             request_id: format!("auto:{source}"),
             channel: Channel::Automatic,
             kind: WoKind::Complaint,
             category: Category::WaitingTime,
             severity: Severity::High,
-            status: Status::New,
-            level: Level::Branch,
             customer: CustomerInfo {
                 customer_id: customer.customer_id.clone(),
                 name: customer.name.clone(),
@@ -177,17 +170,9 @@ impl Complaints {
                  (a complimentary exam item).",
                 b.exam_item_name, b.promise_minutes
             ),
-            assignee: String::new(),
             source: Some(source.clone()),
-            clocks,
-            resolution: Resolution::default(),
-            satisfaction: 0,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            acknowledged_at: None,
-            closed_at: None,
         };
+        let wo = open(new_id("wo"), opening, &policy, &branch.calendar, now);
         let claimed_now = to_micros(now);
         let opened = retry(|| async {
             let mut tx = self.db.begin().await?;

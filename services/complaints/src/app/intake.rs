@@ -5,11 +5,7 @@ use service_kit::{Error, Result, auth::Principal, error::Violations, ids::new_id
 
 use super::{Complaints, check_request_id, events, merged, roles};
 use crate::{
-    domain::{
-        sla::Clocks,
-        vocab::{Level, Status},
-        work_order::{CustomerInfo, Intake, Resolution, WorkOrder, validate_intake},
-    },
+    domain::work_order::{CustomerInfo, Intake, Opening, WorkOrder, open, validate_intake},
     store,
 };
 
@@ -39,18 +35,12 @@ impl Complaints {
         let severity = i.severity.expect("validated");
         let policy = self.policy(severity).await?;
         let now = self.now();
-        let mut clocks = Clocks::default();
-        clocks.start_level(&policy, &branch.calendar, Status::New, now);
-        let mut wo = WorkOrder {
-            id: new_id("wo"),
-            seq: 0,
+        let opening = Opening {
             request_id: cmd.request_id.clone(),
             channel: i.channel.expect("validated"),
             kind: i.kind.expect("validated"),
             category: i.category.expect("validated"),
             severity,
-            status: Status::New,
-            level: Level::Branch,
             customer: CustomerInfo {
                 customer_id: i.customer_id,
                 name: i.customer_name.trim().to_owned(),
@@ -65,17 +55,9 @@ impl Complaints {
             staff_ids: i.staff_ids,
             summary: i.summary.trim().to_owned(),
             description: i.description,
-            assignee: String::new(),
             source: None,
-            clocks,
-            resolution: Resolution::default(),
-            satisfaction: 0,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            acknowledged_at: None,
-            closed_at: None,
         };
+        let mut wo = open(new_id("wo"), opening, &policy, &branch.calendar, now);
         let detail = format!(
             "{} via {}: {}",
             wo.kind.as_str().to_lowercase(),

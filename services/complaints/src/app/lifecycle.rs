@@ -7,7 +7,7 @@ use hospital_proto::complaints as pb;
 use jiff::Timestamp;
 use service_kit::{Error, Result, auth::Principal, db::retry};
 
-use super::{Complaints, events, roles};
+use super::{Complaints, Detail, events, roles};
 use crate::{
     domain::{
         DomainError,
@@ -324,17 +324,24 @@ impl Complaints {
         id: &str,
         expected_version: i64,
         action: Action,
-    ) -> Result<WorkOrder> {
+    ) -> Result<Detail> {
         let (allowed, decides) = action.rights();
         p.require_role(allowed, "handle work orders")?;
-        self.mutate(id, expected_version, &p.subject, |wo, cx| {
-            p.check_branch(&wo.branch.id, &wo.branch.region_path())?;
-            if decides {
-                check_holder(wo, &p.scope)?;
-            }
-            Ok(apply(wo, &action, cx)?)
+        let work_order = self
+            .mutate(id, expected_version, &p.subject, |wo, cx| {
+                p.check_branch(&wo.branch.id, &wo.branch.region_path())?;
+                if decides {
+                    check_holder(wo, &p.scope)?;
+                }
+                Ok(apply(wo, &action, cx)?)
+            })
+            .await?;
+        let compensations =
+            store::compensations::of_work_order(&mut *self.conn().await?, id).await?;
+        Ok(Detail {
+            work_order,
+            compensations,
         })
-        .await
     }
 
     /// Read, change, write back if unchanged — again on a lost race, a few times.

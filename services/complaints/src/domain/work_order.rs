@@ -184,6 +184,68 @@ fn luhn_digit(digits: &str) -> u32 {
     (10 - sum % 10) % 10
 }
 
+/// What a new work order is opened with, by intake or automatically.
+#[derive(Debug, Clone)]
+pub struct Opening {
+    /// Idempotency key.
+    pub request_id: String,
+    /// Channel.
+    pub channel: Channel,
+    /// Kind.
+    pub kind: Kind,
+    /// Category.
+    pub category: Category,
+    /// Severity.
+    pub severity: Severity,
+    /// Customer.
+    pub customer: CustomerInfo,
+    /// Branch.
+    pub branch: BranchInfo,
+    /// Appointment, when it concerns one.
+    pub appointment_id: String,
+    /// Staff involved.
+    pub staff_ids: Vec<String>,
+    /// One line.
+    pub summary: String,
+    /// Details.
+    pub description: String,
+    /// What opened it automatically.
+    pub source: Option<String>,
+}
+
+/// A new work order, held at its branch, with its SLA clocks running from `now`.
+pub fn open(id: String, o: Opening, policy: &Policy, cal: &Calendar, now: Timestamp) -> WorkOrder {
+    let mut clocks = Clocks::default();
+    clocks.start_level(policy, cal, Status::New, now);
+    WorkOrder {
+        id,
+        seq: 0,
+        request_id: o.request_id,
+        channel: o.channel,
+        kind: o.kind,
+        category: o.category,
+        severity: o.severity,
+        status: Status::New,
+        level: Level::Branch,
+        customer: o.customer,
+        branch: o.branch,
+        appointment_id: o.appointment_id,
+        staff_ids: o.staff_ids,
+        summary: o.summary,
+        description: o.description,
+        assignee: String::new(),
+        source: o.source,
+        clocks,
+        resolution: Resolution::default(),
+        satisfaction: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        acknowledged_at: None,
+        closed_at: None,
+    }
+}
+
 /// What intake supplies, before the branch is looked up.
 #[derive(Debug, Clone)]
 pub struct Intake {

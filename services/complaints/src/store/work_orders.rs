@@ -283,15 +283,3 @@ pub async fn due_timers(
     .await?;
     Ok(ids)
 }
-
-/// Ids of the still-open work orders of a branch (to re-plan their clocks when its
-/// calendar changes).
-pub async fn open_of_branch(conn: &mut AnyConnection, branch_id: &str) -> Result<Vec<String>> {
-    let ids = sqlx::query_scalar(
-        "SELECT id FROM work_orders WHERE branch_id = $1 AND status NOT IN ('RESOLVED', 'CLOSED')",
-    )
-    .bind(branch_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(ids)
-}
