@@ -12,7 +12,7 @@ pub mod directory;
 pub mod domain;
 pub mod store;
 
-use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use hospital_proto::complaints::complaints_service_server::ComplaintsServiceServer;
 use serde::Deserialize;
@@ -22,9 +22,10 @@ use service_kit::{
     config::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings, common_defaults},
     db::{Db, Migrations},
     events::Outbox,
-    serve::{ServeOptions, serve},
+    runtime::Launch,
+    serve::ServeOptions,
 };
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tokio::net::TcpListener;
 
 /// The gRPC service name, as health reports it.
 pub const SERVICE_NAME: &str = "hospital.complaints.v1.ComplaintsService";
@@ -128,49 +129,8 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// A running service.
-#[derive(Debug)]
-pub struct Running {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// The use cases, for in-process callers (the suite's seeding, tests).
-    pub app: app::Complaints,
-    stop: watch::Sender<bool>,
-    server: JoinHandle<anyhow::Result<()>>,
-    background: Vec<JoinHandle<()>>,
-    db: Db,
-}
-
-impl Running {
-    /// Stops accepting, finishes calls in flight, stops background work, closes the pool.
-    pub async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(true);
-        let result = self.server.await?;
-        for task in self.background {
-            let _ = task.await;
-        }
-        self.db.close().await;
-        result
-    }
-
-    /// Resolves when the server ends by itself (a signal, or an error).
-    pub async fn wait(&mut self) -> anyhow::Result<()> {
-        (&mut self.server).await?
-    }
-
-    /// Asks the service to stop, without waiting.
-    pub fn request_stop(&self) {
-        let _ = self.stop.send(true);
-    }
-}
-
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
-}
+/// The running service; `app` is its use cases, for in-process callers.
+pub type Running = service_kit::runtime::Running<app::Complaints>;
 
 /// Starts the service on `listener`: migrations, the outbox sequencer, the timers, the
 /// scheduling event feed and the gRPC server. Stops on [`Running::stop`].
@@ -195,49 +155,15 @@ pub async fn start(
         directory,
         settings.limits(),
     );
-    let (stop, stop_rx) = watch::channel(false);
 
-    let mut background = vec![
-        tokio::spawn(outbox.clone().run_sequencer(stopped(stop_rx.clone()))),
-        tokio::spawn(sweep(
-            app.clone(),
-            Duration::from_millis(settings.sla.sweep_interval_ms.max(10)),
-            stopped(stop_rx.clone()),
-        )),
-    ];
-    if settings.scheduling.follow_events {
-        background.push(tokio::spawn(app.clone().run_feed(stopped(stop_rx.clone()))));
-    }
-
-    let addr = listener.local_addr()?;
-    let routes =
-        tonic::service::Routes::new(ComplaintsServiceServer::new(api::Api::new(app.clone())));
-    let options = ServeOptions {
-        service_name: SERVICE_NAME,
-        settings: settings.server.clone(),
-        verifier,
-        db: db.clone(),
-        descriptors: &[hospital_proto::FILE_DESCRIPTOR_SET],
-    };
-    let server = tokio::spawn(serve(listener, routes, options, stopped(stop_rx)));
-    Ok(Running {
-        addr,
-        app,
-        stop,
-        server,
-        background,
-        db,
-    })
-}
-
-async fn sweep(app: app::Complaints, every: Duration, stop: impl Future<Output = ()>) {
-    tokio::pin!(stop);
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = &mut stop => return,
-            _ = tick.tick() => {
+    let mut launch = Launch::new();
+    launch.spawn(outbox.run_sequencer(launch.stopped()));
+    let sweeper = app.clone();
+    launch.every(
+        Duration::from_millis(settings.sla.sweep_interval_ms.max(10)),
+        move || {
+            let app = sweeper.clone();
+            async move {
                 if let Err(e) = app.sweep_timers().await {
                     tracing::warn!(error = %e, "sweep SLA timers");
                 }
@@ -245,6 +171,20 @@ async fn sweep(app: app::Complaints, every: Duration, stop: impl Future<Output =
                     tracing::warn!(error = %e, "retry complimentary items");
                 }
             }
-        }
+        },
+    );
+    if settings.scheduling.follow_events {
+        launch.spawn(app.clone().run_feed(launch.stopped()));
     }
+
+    let routes =
+        tonic::service::Routes::new(ComplaintsServiceServer::new(api::Api::new(app.clone())));
+    let options = ServeOptions {
+        service_name: SERVICE_NAME,
+        settings: settings.server.clone(),
+        verifier,
+        db,
+        descriptors: &[hospital_proto::FILE_DESCRIPTOR_SET],
+    };
+    launch.serve(listener, routes, options, app)
 }

@@ -10,7 +10,7 @@ pub mod app;
 pub mod domain;
 pub mod store;
 
-use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use hospital_proto::scheduling::scheduling_service_server::SchedulingServiceServer;
 use serde::Deserialize;
@@ -20,9 +20,10 @@ use service_kit::{
     config::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings, common_defaults},
     db::{Db, Migrations},
     events::Outbox,
-    serve::{ServeOptions, serve},
+    runtime::Launch,
+    serve::ServeOptions,
 };
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tokio::net::TcpListener;
 
 /// The gRPC service name, as health reports it.
 pub const SERVICE_NAME: &str = "hospital.scheduling.v1.SchedulingService";
@@ -75,49 +76,8 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// A running service.
-#[derive(Debug)]
-pub struct Running {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// The use cases, for in-process callers (the suite's seeding, tests).
-    pub app: app::Scheduling,
-    stop: watch::Sender<bool>,
-    server: JoinHandle<anyhow::Result<()>>,
-    background: Vec<JoinHandle<()>>,
-    db: Db,
-}
-
-impl Running {
-    /// Stops accepting, finishes calls in flight, stops background work, closes the pool.
-    pub async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(true);
-        let result = self.server.await?;
-        for task in self.background {
-            let _ = task.await;
-        }
-        self.db.close().await;
-        result
-    }
-
-    /// Resolves when the server ends by itself (a signal, or an error).
-    pub async fn wait(&mut self) -> anyhow::Result<()> {
-        (&mut self.server).await?
-    }
-
-    /// Asks the service to stop, without waiting.
-    pub fn request_stop(&self) {
-        let _ = self.stop.send(true);
-    }
-}
-
-async fn stopped(mut rx: watch::Receiver<bool>) {
-    while !*rx.borrow_and_update() {
-        if rx.changed().await.is_err() {
-            return;
-        }
-    }
-}
+/// The running service; `app` is its use cases, for in-process callers.
+pub type Running = service_kit::runtime::Running<app::Scheduling>;
 
 /// Starts the service on `listener`: migrations, the outbox sequencer, the wait-promise
 /// sweeper and the gRPC server. Stops on [`Running::stop`].
@@ -130,16 +90,22 @@ pub async fn start(
     let verifier = Arc::new(JwtVerifier::from_settings(&settings.auth)?);
     let outbox = Outbox::new(db.clone());
     let app = app::Scheduling::new(db.clone(), outbox.clone(), clock.clone());
-    let (stop, stop_rx) = watch::channel(false);
 
-    let sequencer = tokio::spawn(outbox.clone().run_sequencer(stopped(stop_rx.clone())));
-    let sweeper = tokio::spawn(sweep_wait_promises(
-        app.clone(),
+    let mut launch = Launch::new();
+    launch.spawn(outbox.run_sequencer(launch.stopped()));
+    let sweeper = app.clone();
+    launch.every(
         Duration::from_millis(settings.visits.breach_sweep_interval_ms.max(10)),
-        stopped(stop_rx.clone()),
-    ));
+        move || {
+            let app = sweeper.clone();
+            async move {
+                if let Err(e) = app.sweep_wait_promises().await {
+                    tracing::warn!(error = %e, "sweep wait promises");
+                }
+            }
+        },
+    );
 
-    let addr = listener.local_addr()?;
     let routes = tonic::service::Routes::new(SchedulingServiceServer::new(api::Api::new(
         app.clone(),
         clock,
@@ -148,36 +114,8 @@ pub async fn start(
         service_name: SERVICE_NAME,
         settings: settings.server.clone(),
         verifier,
-        db: db.clone(),
+        db,
         descriptors: &[hospital_proto::FILE_DESCRIPTOR_SET],
     };
-    let server = tokio::spawn(serve(listener, routes, options, stopped(stop_rx)));
-    Ok(Running {
-        addr,
-        app,
-        stop,
-        server,
-        background: vec![sequencer, sweeper],
-        db,
-    })
-}
-
-async fn sweep_wait_promises(
-    app: app::Scheduling,
-    every: Duration,
-    stop: impl Future<Output = ()>,
-) {
-    tokio::pin!(stop);
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = &mut stop => return,
-            _ = tick.tick() => {
-                if let Err(e) = app.sweep_wait_promises().await {
-                    tracing::warn!(error = %e, "sweep wait promises");
-                }
-            }
-        }
-    }
+    launch.serve(listener, routes, options, app)
 }

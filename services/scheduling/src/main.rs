@@ -4,7 +4,7 @@ use std::{path::PathBuf, sync::Arc};
 
 use clap::{Parser, Subcommand};
 use scheduling_service::{Settings, migrate, start};
-use service_kit::{clock::SystemClock, serve::shutdown_signal, telemetry};
+use service_kit::{clock::SystemClock, telemetry};
 
 #[derive(Parser)]
 #[command(version, about = "The hospital suite's scheduling service")]
@@ -36,14 +36,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Serve => {
             let listener = tokio::net::TcpListener::bind(settings.server.listen).await?;
-            let mut running = start(settings, Arc::new(SystemClock), listener).await?;
-            tokio::select! {
-                () = shutdown_signal() => {
-                    running.request_stop();
-                    running.stop().await?;
-                }
-                result = running.wait() => result?,
-            }
+            start(settings, Arc::new(SystemClock), listener)
+                .await?
+                .until_signal()
+                .await?;
         }
     }
     Ok(())

@@ -9,10 +9,13 @@
 //! - [`error`]: the one mapping from service errors to `tonic::Status`;
 //! - [`auth`]: bearer JWT verification as a tower layer, roles and org scopes;
 //! - [`serve`]: health, reflection, timeouts, concurrency limits, graceful shutdown;
+//! - [`runtime`]: a started service, its background tasks and periodic jobs, and its
+//!   orderly stop;
 //! - [`events`]: the transactional outbox, `Subscribe(after)` streams and consumers;
 //! - [`clock`] and [`ids`]: injected time and prefixed opaque ids;
 //! - [`phone`]: mobile numbers that never leave unmasked;
-//! - [`sql`]: list queries built from the filters actually given.
+//! - [`sql`]: list queries built from the filters actually given;
+//! - [`requests`]: page sizes, page tokens and idempotency keys, the same in every API.
 
 #![warn(missing_docs)]
 
@@ -24,6 +27,8 @@ pub mod error;
 pub mod events;
 pub mod ids;
 pub mod phone;
+pub mod requests;
+pub mod runtime;
 pub mod serve;
 pub mod sql;
 pub mod telemetry;

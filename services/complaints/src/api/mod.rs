@@ -7,12 +7,17 @@ use std::pin::Pin;
 
 use hospital_proto::complaints::{self as pb, complaints_service_server::ComplaintsService};
 use prost::Message;
-use service_kit::{Error, auth::Principal, error::Violations};
+use service_kit::{
+    Error,
+    auth::Principal,
+    error::Violations,
+    requests::{next_page_token, page_size},
+};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use crate::{
-    app::{self, Action, Complaints, GrantCommand, OpenCommand, Period, page_size},
+    app::{self, Action, Complaints, GrantCommand, OpenCommand, Period},
     domain::{recovery::Grant, sla::Policy, work_order::Intake},
     store::work_orders::Filter,
 };
@@ -158,14 +163,9 @@ impl ComplaintsService for Api {
         v.into_result()?;
         let limit = page_size(r.page_size);
         let page = self.app.list(&p, filter, r.my_queue, limit).await?;
-        let next_page_token = if page.len() as i64 == limit {
-            page.last().map(|w| w.id.clone()).unwrap_or_default()
-        } else {
-            String::new()
-        };
         ok(pb::ListWorkOrdersResponse {
             work_orders: page.iter().map(|w| work_order_out(w, &[])).collect(),
-            next_page_token,
+            next_page_token: next_page_token(&page, limit, |w| w.id.clone()),
         })
     }
 
@@ -187,17 +187,9 @@ impl ComplaintsService for Api {
             .app
             .timeline(&p, &r.work_order_id, after, limit)
             .await?;
-        let next_page_token = if entries.len() as i64 == limit {
-            entries
-                .last()
-                .map(|e| e.seq.to_string())
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
         ok(pb::ListTimelineResponse {
             entries: entries.iter().map(entry_out).collect(),
-            next_page_token,
+            next_page_token: next_page_token(&entries, limit, |e| e.seq.to_string()),
         })
     }
 

@@ -1,9 +1,11 @@
 //! Intake: a work order from any channel, idempotent on `request_id`; and the automatic
 //! service-recovery case opened when scheduling reports a broken wait promise.
 
-use service_kit::{Error, Result, auth::Principal, error::Violations, ids::new_id};
+use service_kit::{
+    Error, Result, auth::Principal, error::Violations, ids::new_id, requests::check_request_id,
+};
 
-use super::{Complaints, check_request_id, events, merged, roles};
+use super::{Complaints, events, merged, roles};
 use crate::{
     domain::work_order::{CustomerInfo, Intake, Opening, WorkOrder, open, validate_intake},
     store,

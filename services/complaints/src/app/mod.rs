@@ -102,31 +102,8 @@ pub mod roles {
     ];
 }
 
-/// Page size when a list request gives none.
-pub const DEFAULT_PAGE_SIZE: i64 = 50;
-/// The largest page a list returns.
-pub const MAX_PAGE_SIZE: i64 = 500;
 /// How long SLA policies are cached; another replica sees a change within this.
 const POLICY_TTL: Duration = Duration::from_secs(10);
-
-/// Clamps a requested page size.
-pub fn page_size(requested: i32) -> i64 {
-    match i64::from(requested) {
-        n if n <= 0 => DEFAULT_PAGE_SIZE,
-        n => n.min(MAX_PAGE_SIZE),
-    }
-}
-
-/// Validates a client-chosen idempotency key.
-pub fn check_request_id(request_id: &str, v: &mut Violations) {
-    v.check(
-        !request_id.is_empty()
-            && request_id.len() <= 128
-            && !request_id.chars().any(char::is_control),
-        "request_id",
-        "required, at most 128 printable characters",
-    );
-}
 
 /// Merges the edge's violations with the domain's verdict, so a client sees every bad
 /// field at once.

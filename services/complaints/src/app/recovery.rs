@@ -5,9 +5,12 @@
 
 use hospital_proto::{common, complaints as pb};
 use jiff::SignedDuration;
-use service_kit::{Error, Result, auth::Principal, db::retry, error::Violations, ids::new_id};
+use service_kit::{
+    Error, Result, auth::Principal, db::retry, error::Violations, ids::new_id,
+    requests::check_request_id,
+};
 
-use super::{Complaints, Detail, check_request_id, events, merged, roles};
+use super::{Complaints, Detail, events, merged, roles};
 use crate::{
     directory::{ComplimentaryItem, DeliveryError},
     domain::{

@@ -367,13 +367,7 @@ impl SchedulingService for Api {
         require(&mut v, &r.package_id, "package_id");
         let c = r.customer.unwrap_or_default();
         let customer = Customer::parse(&c.customer_id, &c.name, &c.phone, "customer.", &mut v);
-        app::check_request_id(&r.request_id).or_else(|e| match e {
-            Error::InvalidArgument(more) => {
-                v.0.extend(more.0);
-                Ok(())
-            }
-            other => Err(other),
-        })?;
+        service_kit::requests::check_request_id(&r.request_id, &mut v);
         v.into_result()?;
         let cmd = app::BookCommand {
             request_id: r.request_id,

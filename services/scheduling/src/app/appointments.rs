@@ -8,10 +8,12 @@ use service_kit::{
     auth::Principal,
     clock::to_proto,
     db::{Backend, retry},
+    error::Violations,
     ids::new_id,
+    requests::{check_request_id, next_page_token, page_size},
 };
 
-use super::{Scheduling, audit, check_request_id, events, next_token, page_size, roles};
+use super::{Scheduling, audit, events, roles};
 use crate::{
     domain::{
         appointment::{self, Appointment, CancelReason, Status},
@@ -60,7 +62,9 @@ impl Scheduling {
     /// second place.
     pub async fn book(&self, p: &Principal, cmd: BookCommand) -> Result<Appointment> {
         p.require_role(roles::BOOKING, "book appointments")?;
-        check_request_id(&cmd.request_id)?;
+        let mut v = Violations::new();
+        check_request_id(&cmd.request_id, &mut v);
+        v.into_result()?;
         match self.try_book(p, &cmd).await {
             Ok(apt) => Ok(apt),
             // A retry whose first attempt went through: whatever this attempt ran into
@@ -185,7 +189,7 @@ impl Scheduling {
             limit,
         };
         let page = store::appointments::list(&mut conn, &p.scope, &filter).await?;
-        let next = next_token(&page, limit, |a| a.id.clone());
+        let next = next_page_token(&page, limit, |a| a.id.clone());
         Ok((page, next))
     }
 

@@ -1,9 +1,15 @@
 //! Branch directory use cases.
 
 use hospital_proto::scheduling as pb;
-use service_kit::{Error, Result, auth::Principal, db::retry, ids::new_id};
+use service_kit::{
+    Error, Result,
+    auth::Principal,
+    db::retry,
+    ids::new_id,
+    requests::{next_page_token, page_size},
+};
 
-use super::{Scheduling, events, next_token, page_size, roles, with_request_id};
+use super::{Scheduling, events, roles, with_request_id};
 use crate::{
     domain::branch::{self, Branch, BranchPatch, Region},
     store::{self, branches::ListFilter},
@@ -148,7 +154,7 @@ impl Scheduling {
             limit,
         };
         let branches = store::branches::list(&mut *self.conn().await?, &p.scope, &filter).await?;
-        let next = next_token(&branches, limit, |b| b.id.clone());
+        let next = next_page_token(&branches, limit, |b| b.id.clone());
         Ok((branches, next))
     }
 }

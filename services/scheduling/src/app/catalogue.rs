@@ -1,8 +1,13 @@
 //! Exam catalogue use cases.
 
-use service_kit::{Error, Result, auth::Principal, ids::new_id};
+use service_kit::{
+    Error, Result,
+    auth::Principal,
+    ids::new_id,
+    requests::{next_page_token, page_size},
+};
 
-use super::{Scheduling, next_token, page_size, roles, with_request_id};
+use super::{Scheduling, roles, with_request_id};
 use crate::{
     domain::catalogue::{self, ExamItem, Package},
     store,
@@ -90,7 +95,7 @@ impl Scheduling {
         let limit = page_size(page_size_requested);
         let items =
             store::catalogue::list_items(&mut *self.conn().await?, page_token, limit).await?;
-        let next = next_token(&items, limit, |i| i.code.clone());
+        let next = next_page_token(&items, limit, |i| i.code.clone());
         Ok((items, next))
     }
 
@@ -169,7 +174,7 @@ impl Scheduling {
         let limit = page_size(page_size_requested);
         let packages =
             store::catalogue::list_packages(&mut *self.conn().await?, page_token, limit).await?;
-        let next = next_token(&packages, limit, |p| p.code.clone());
+        let next = next_page_token(&packages, limit, |p| p.code.clone());
         Ok((packages, next))
     }
 }

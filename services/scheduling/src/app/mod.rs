@@ -17,6 +17,7 @@ use service_kit::{
     clock::SharedClock,
     db::Db,
     events::Outbox,
+    requests::check_request_id,
 };
 use sqlx::AnyConnection;
 
@@ -102,28 +103,6 @@ impl std::fmt::Debug for Scheduling {
     }
 }
 
-/// Page size when a list request gives none.
-pub const DEFAULT_PAGE_SIZE: i64 = 50;
-/// The largest page a list returns.
-pub const MAX_PAGE_SIZE: i64 = 500;
-
-/// Clamps a requested page size.
-pub fn page_size(requested: i32) -> i64 {
-    match i64::from(requested) {
-        n if n <= 0 => DEFAULT_PAGE_SIZE,
-        n => n.min(MAX_PAGE_SIZE),
-    }
-}
-
-/// The token for the page after `page`: empty when the page was not full.
-pub(crate) fn next_token<T>(page: &[T], limit: i64, key: impl Fn(&T) -> String) -> String {
-    if page.len() as i64 == limit {
-        page.last().map(key).unwrap_or_default()
-    } else {
-        String::new()
-    }
-}
-
 /// Appends a line to an appointment's audit trail, in the caller's transaction.
 pub(crate) async fn audit(
     tx: &mut service_kit::db::Tx,
@@ -142,24 +121,11 @@ pub(crate) async fn audit(
     store::appointments::record(tx, appointment_id, &change).await
 }
 
-/// Validates a client-chosen idempotency key.
-pub fn check_request_id(request_id: &str) -> Result<()> {
-    if request_id.is_empty() || request_id.len() > 128 || request_id.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "request_id",
-            "required, at most 128 printable characters",
-        ));
-    }
-    Ok(())
-}
-
 /// The result of a create's own validation, with the `request_id` check folded in, so a
 /// client sees every bad field at once.
 pub(crate) fn with_request_id<T>(request_id: &str, checked: Result<T, DomainError>) -> Result<T> {
-    let mut v = match check_request_id(request_id) {
-        Err(Error::InvalidArgument(v)) => v,
-        _ => Violations::new(),
-    };
+    let mut v = Violations::new();
+    check_request_id(request_id, &mut v);
     match checked {
         Ok(t) if v.is_empty() => Ok(t),
         Err(DomainError::Invalid(more)) => {
