@@ -91,15 +91,19 @@ impl Complaints {
                     .to_zoned_datetime(shanghai())
                     .date()
                     .to_string();
-                let branch = self
-                    .branch(&mut *self.conn().await?, &event.branch_id)
-                    .await?;
+                let branch = self.branch_by_id(&event.branch_id).await?;
                 self.claimed(position, &Effect::Visit { branch, day }).await
             }
             Some(Kind::BranchChanged(c)) => {
                 let id = c.branch.map(|b| b.branch_id).unwrap_or_default();
                 match self.directory.branch(&id).await? {
-                    Some(fresh) => self.claimed(position, &Effect::Branch(fresh)).await,
+                    Some(fresh) => {
+                        // Whichever replica stores it, each one keeps the new copy.
+                        self.claimed(position, &Effect::Branch(fresh.clone()))
+                            .await?;
+                        self.remember(&fresh);
+                        Ok(())
+                    }
                     None => Ok(()),
                 }
             }

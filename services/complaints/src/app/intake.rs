@@ -29,10 +29,7 @@ impl Complaints {
         check_request_id(&cmd.request_id, &mut v);
         let phone = merged(v, validate_intake(&cmd.intake))?;
         let i = cmd.intake;
-        let mut conn = self.conn().await?;
-        let branch = self.branch(&mut conn, &i.branch_id).await?;
-        // SQLite's pool has one connection, and reading the policy may need it.
-        drop(conn);
+        let branch = self.branch_by_id(&i.branch_id).await?;
         p.check_branch(&branch.info.id, &branch.info.region_path())?;
         let severity = i.severity.expect("validated");
         let policy = self.policy(severity).await?;

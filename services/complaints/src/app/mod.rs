@@ -10,6 +10,7 @@ mod recovery;
 mod timers;
 
 use std::{
+    collections::HashMap,
     sync::{Arc, RwLock},
     time::{Duration, Instant},
 };
@@ -104,6 +105,10 @@ pub mod roles {
 
 /// How long SLA policies are cached; another replica sees a change within this.
 const POLICY_TTL: Duration = Duration::from_secs(10);
+/// How long a branch is kept in memory. Every replica also takes the new copy from
+/// scheduling's `BranchChanged` events as they pass, so this bounds how stale a copy can
+/// be only while the event feed is behind or down.
+const BRANCH_TTL: Duration = Duration::from_secs(60);
 
 /// Merges the edge's violations with the domain's verdict, so a client sees every bad
 /// field at once.
@@ -130,6 +135,8 @@ pub struct Detail {
 
 /// SLA policies and when they were read.
 type CachedPolicies = (Instant, Vec<Policy>);
+/// Branches by id, and when each was read.
+type BranchMemory = HashMap<String, (Instant, CachedBranch)>;
 
 /// The complaints service's use cases.
 #[derive(Clone)]
@@ -140,6 +147,9 @@ pub struct Complaints {
     directory: Directory,
     limits: Arc<Limits>,
     policies: Arc<RwLock<Option<CachedPolicies>>>,
+    // Intake reads a branch for every work order; keeping it in memory saves a
+    // connection checkout and a query (two of the eight round trips an intake made).
+    branches: Arc<RwLock<BranchMemory>>,
 }
 
 impl std::fmt::Debug for Complaints {
@@ -167,6 +177,7 @@ impl Complaints {
             directory,
             limits: Arc::new(limits),
             policies: Arc::default(),
+            branches: Arc::default(),
         }
     }
 
@@ -213,16 +224,51 @@ impl Complaints {
 
     /// A branch: from the local copy, else from scheduling (and kept). `NotFound` when
     /// scheduling does not know it.
+    /// Memory is asked first, so `conn` is used only on a miss.
     async fn branch(&self, conn: &mut AnyConnection, id: &str) -> Result<CachedBranch> {
-        if let Some(b) = store::branches::get(conn, id).await? {
+        if let Some(b) = self.remembered(id) {
             return Ok(b);
         }
-        let fetched =
-            self.directory.branch(id).await?.ok_or_else(|| {
-                Error::NotFound(format!("branch {id} (scheduling does not know it)"))
-            })?;
-        store::branches::upsert(conn, &fetched, self.now()).await?;
-        Ok(fetched)
+        let branch = match store::branches::get(conn, id).await? {
+            Some(b) => b,
+            None => {
+                let fetched = self.directory.branch(id).await?.ok_or_else(|| {
+                    Error::NotFound(format!("branch {id} (scheduling does not know it)"))
+                })?;
+                store::branches::upsert(conn, &fetched, self.now()).await?;
+                fetched
+            }
+        };
+        self.remember(&branch);
+        Ok(branch)
+    }
+
+    /// [`Self::branch`] for a caller that holds no connection: one is taken only on a miss.
+    async fn branch_by_id(&self, id: &str) -> Result<CachedBranch> {
+        match self.remembered(id) {
+            Some(b) => Ok(b),
+            None => self.branch(&mut *self.conn().await?, id).await,
+        }
+    }
+
+    fn remembered(&self, id: &str) -> Option<CachedBranch> {
+        let memory = self.branches.read().expect("branch memory lock");
+        memory
+            .get(id)
+            .filter(|(at, _)| at.elapsed() < BRANCH_TTL)
+            .map(|(_, b)| b.clone())
+    }
+
+    /// Keeps `branch`, unless memory already holds a later version of it (a copy read
+    /// from the database just before the event feed stored a newer one).
+    fn remember(&self, branch: &CachedBranch) {
+        let mut memory = self.branches.write().expect("branch memory lock");
+        let newer_known = memory
+            .get(&branch.info.id)
+            .is_some_and(|(at, b)| b.version > branch.version && at.elapsed() < BRANCH_TTL);
+        if !newer_known {
+            memory.insert(branch.info.id.clone(), (Instant::now(), branch.clone()));
+        }
     }
 
     /// The calendar a work order's clocks count in.

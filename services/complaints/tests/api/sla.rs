@@ -1,4 +1,4 @@
-use hospital_proto::complaints as pb;
+use hospital_proto::{common, complaints as pb, scheduling as sched};
 use service_kit::backend_tests;
 
 use crate::helpers::*;
@@ -7,6 +7,7 @@ backend_tests!(
     deadlines_count_business_hours_warn_then_escalate_a_level,
     waiting_on_the_customer_pauses_the_clock,
     timers_that_fell_due_while_the_service_was_down_fire_once_after_restart,
+    new_opening_hours_reach_the_next_intake_through_the_event_feed,
 );
 
 fn at(text: &str) -> prost_types::Timestamp {
@@ -193,5 +194,58 @@ async fn timers_that_fell_due_while_the_service_was_down_fire_once_after_restart
         ["LEVEL_CITY", "LEVEL_PROVINCE", "LEVEL_GROUP"]
     );
     assert!(escalations.iter().all(|(_, r)| r == "acknowledge_deadline"));
+    s.stop().await;
+}
+
+/// Complaints keeps branches in memory; a change in scheduling must still reach the very
+/// next work orders (through `BranchChanged`), not wait for the memory to expire.
+async fn new_opening_hours_reach_the_next_intake_through_the_event_feed(backend: Backend) {
+    let s = spawn(backend).await;
+    let f = fixture(&s).await;
+    // Monday 08:00 at a 07:00–12:00 branch: HIGH is acknowledged by 09:00 (01:00Z).
+    let before = open(&s, &s.admin, intake("hours-0", &f.shenzhen.branch_id)).await;
+    assert_eq!(
+        before.sla.unwrap().acknowledge_due_at,
+        Some(at("2026-11-30T01:00:00Z"))
+    );
+    let late_opening = (1..=6)
+        .map(|d| sched::OpeningHours {
+            weekday: d,
+            opens: Some(common::TimeOfDay {
+                hours: 9,
+                minutes: 0,
+            }),
+            closes: Some(common::TimeOfDay {
+                hours: 17,
+                minutes: 0,
+            }),
+        })
+        .collect();
+    s.sched()
+        .update_branch(req(
+            &s.admin,
+            sched::UpdateBranchRequest {
+                branch_id: f.shenzhen.branch_id.clone(),
+                opening_hours: Some(sched::OpeningHoursList {
+                    hours: late_opening,
+                }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("update branch");
+    // The clock does not move: only the feed can tell complaints. Opening 09:00 now, so
+    // the hour to acknowledge runs 09:00–10:00 (02:00Z).
+    let mut attempt = 0;
+    eventually("intake to count in the new opening hours", || {
+        attempt += 1;
+        let request = intake(&format!("hours-{attempt}"), &f.shenzhen.branch_id);
+        let s = &s;
+        async move {
+            let wo = open(s, &s.admin, request).await;
+            wo.sla.unwrap().acknowledge_due_at == Some(at("2026-11-30T02:00:00Z"))
+        }
+    })
+    .await;
     s.stop().await;
 }
