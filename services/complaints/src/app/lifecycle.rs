@@ -12,9 +12,10 @@ use crate::{
     domain::{
         DomainError,
         calendar::Calendar,
+        lifecycle::{self as rules, check_holder},
         sla::Policy,
         vocab::{Channel, ContactOutcome, Level},
-        work_order::{self as rules, Resolution, WorkOrder, check_holder},
+        work_order::{Resolution, WorkOrder},
     },
     store,
 };

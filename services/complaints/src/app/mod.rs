@@ -335,7 +335,7 @@ impl Complaints {
             p.check_region(&filter.region_path)?;
         }
         if my_queue {
-            filter.level = Some(crate::domain::work_order::level_of(&p.scope));
+            filter.level = Some(crate::domain::lifecycle::level_of(&p.scope));
         }
         filter.scope = Some(p.scope.clone());
         store::work_orders::list(&mut *self.conn().await?, &filter, limit).await

@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod figures;
+pub mod lifecycle;
 pub mod recovery;
 pub mod sla;
 pub mod vocab;
