@@ -4,117 +4,24 @@
 //! appointment — with both services restarted mid-flow (one of them down when the grant is
 //! made) and nothing lost or doubled.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::time::Duration;
 
+use complaints_service::Service as Complaints;
 use hospital_proto::{
     common,
     complaints::{self as cpb, complaints_service_client::ComplaintsServiceClient},
     scheduling::{self as spb, scheduling_service_client::SchedulingServiceClient},
 };
-use jiff::SignedDuration;
-use secrecy::SecretString;
-use service_kit::{
-    auth::{OrgScope, Role, TokenIssuer},
-    backend_tests,
-    clock::ManualClock,
-    testing::Backend,
+use scheduling_service::Service as Scheduling;
+use service_kit::auth::{OrgScope, Role};
+use test_support::{
+    Backend, TestService, World, backend_tests, req,
+    scheduling::{self as fx, BranchSpec, ItemSpec, monday},
+    until,
 };
-use tonic::{Request, transport::Channel};
-
-const SECRET: &str = "e2e-secret-not-for-production";
+use tonic::transport::Channel;
 
 backend_tests!(a_broken_wait_promise_ends_as_a_complimentary_item_on_the_visit);
-
-struct Services {
-    scheduling: Option<scheduling_service::Running>,
-    complaints: Option<complaints_service::Running>,
-    sched_settings: scheduling_service::Settings,
-    settings: complaints_service::Settings,
-    sched_addr: SocketAddr,
-    clock: ManualClock,
-}
-
-impl Services {
-    async fn start_scheduling(&mut self) {
-        let listener = tokio::net::TcpListener::bind(self.sched_addr)
-            .await
-            .unwrap();
-        let r = scheduling_service::start(
-            self.sched_settings.clone(),
-            Arc::new(self.clock.clone()),
-            listener,
-        )
-        .await
-        .unwrap();
-        self.sched_addr = r.addr;
-        self.settings.scheduling.endpoint = format!("http://{}", r.addr);
-        self.scheduling = Some(r);
-    }
-
-    async fn stop_scheduling(&mut self) {
-        if let Some(r) = self.scheduling.take() {
-            r.stop().await.unwrap();
-        }
-    }
-
-    async fn restart_complaints(&mut self) -> ComplaintsServiceClient<Channel> {
-        if let Some(r) = self.complaints.take() {
-            r.stop().await.unwrap();
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let r = complaints_service::start(
-            self.settings.clone(),
-            Arc::new(self.clock.clone()),
-            listener,
-        )
-        .await
-        .unwrap();
-        let client = ComplaintsServiceClient::new(connect(r.addr).await);
-        self.complaints = Some(r);
-        client
-    }
-}
-
-async fn connect(addr: SocketAddr) -> Channel {
-    Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap()
-}
-
-fn req<T>(token: &str, msg: T) -> Request<T> {
-    let mut r = Request::new(msg);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
-}
-
-fn tod(hours: i32, minutes: i32) -> Option<common::TimeOfDay> {
-    Some(common::TimeOfDay { hours, minutes })
-}
-
-fn monday() -> Option<common::Date> {
-    Some(common::Date {
-        year: 2026,
-        month: 11,
-        day: 30,
-    })
-}
-
-async fn until<F, Fut, T>(what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    for _ in 0..300 {
-        if let Some(v) = f().await {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
 
 async fn recovery_cases(
     c: &mut ComplaintsServiceClient<Channel>,
@@ -136,79 +43,31 @@ async fn recovery_cases(
 }
 
 async fn a_broken_wait_promise_ends_as_a_complimentary_item_on_the_visit(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut sched_settings = scheduling_service::Settings::load(None).unwrap();
-    sched_settings.database.url =
-        SecretString::from(backend.fresh_url(dir.path(), "scheduling").await);
-    sched_settings.auth.hs256_secret = Some(SecretString::from(SECRET));
-    sched_settings.visits.breach_sweep_interval_ms = 20;
-    let mut settings = complaints_service::Settings::load(None).unwrap();
-    settings.database.url = SecretString::from(backend.fresh_url(dir.path(), "complaints").await);
-    settings.auth.hs256_secret = Some(SecretString::from(SECRET));
-    settings.sla.sweep_interval_ms = 20;
-    let mut svc = Services {
-        scheduling: None,
-        complaints: None,
-        sched_settings,
-        settings,
-        sched_addr: "127.0.0.1:0".parse().unwrap(),
-        // Monday 30 November 2026, 08:00 in Shanghai.
-        clock: ManualClock::new("2026-11-30T00:00:00Z".parse().unwrap()),
-    };
-    svc.start_scheduling().await;
-    let mut complaints = svc.restart_complaints().await;
-    let mut sched = SchedulingServiceClient::new(connect(svc.sched_addr).await);
-    let issuer = TokenIssuer::hs256(&SecretString::from(SECRET), "hospital-suite");
-    let admin = issuer.issue("group-admin", Role::GroupAdmin, &OrgScope::Group, 3600);
+    let world = World::new(backend);
+    let mut scheduling = TestService::<Scheduling>::start(&world, |s| {
+        s.visits.breach_sweep_interval_ms = 20;
+    })
+    .await;
+    let mut complaints_svc = TestService::<Complaints>::start(&world, |s| {
+        s.sla.sweep_interval_ms = 20;
+        s.scheduling.endpoint = scheduling.endpoint();
+    })
+    .await;
+    let mut complaints = ComplaintsServiceClient::new(complaints_svc.channel());
+    let mut sched = SchedulingServiceClient::new(scheduling.channel());
+    let admin = world.admin();
 
     // A branch with a 30-minute wait promise, a two-item package, and a customer checked in.
-    let branch = sched
-        .create_branch(req(
-            &admin,
-            spb::CreateBranchRequest {
-                request_id: "b1".into(),
-                code: "SZ-FT-01".into(),
-                name: "深圳福田分院".into(),
-                brand: "美年大健康".into(),
-                region: Some(common::RegionPath {
-                    province: "guangdong".into(),
-                    city: "shenzhen".into(),
-                }),
-                opening_hours: (1..=6)
-                    .map(|d| spb::OpeningHours {
-                        weekday: d,
-                        opens: tod(7, 0),
-                        closes: tod(12, 0),
-                    })
-                    .collect(),
-                wait_promise_minutes: 30,
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .branch
-        .unwrap();
+    let spec = BranchSpec::new("SZ-FT-01", "guangdong", "shenzhen")
+        .name("深圳福田分院")
+        .template_weekdays(&[1])
+        .windows(&[((8, 30), (9, 30))])
+        .capacity(10)
+        .slot_days(monday(), monday());
+    let branch = fx::create_branch(&mut sched, &admin, &spec).await;
     let mut item_ids = Vec::new();
     for (code, name) in [("ECG", "心电图"), ("EYE", "眼科"), ("US", "腹部彩超")] {
-        let item = sched
-            .create_exam_item(req(
-                &admin,
-                spb::CreateExamItemRequest {
-                    request_id: format!("item-{code}"),
-                    code: code.into(),
-                    name: name.into(),
-                    department: "体检科".into(),
-                    duration_minutes: 10,
-                    ..Default::default()
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .exam_item
-            .unwrap();
+        let item = fx::create_item(&mut sched, &admin, &ItemSpec::new(code, name, 0)).await;
         item_ids.push(item.exam_item_id);
     }
     let package = sched
@@ -230,78 +89,35 @@ async fn a_broken_wait_promise_ends_as_a_complimentary_item_on_the_visit(backend
         .into_inner()
         .package
         .unwrap();
-    sched
-        .set_weekly_template(req(
-            &admin,
-            spb::SetWeeklyTemplateRequest {
-                branch_id: branch.branch_id.clone(),
-                windows: vec![spb::TemplateWindow {
-                    weekday: 1,
-                    start: tod(8, 30),
-                    end: tod(9, 30),
-                    capacity: 10,
-                }],
-            },
-        ))
-        .await
-        .unwrap();
-    sched
-        .generate_slots(req(
-            &admin,
-            spb::GenerateSlotsRequest {
-                branch_id: branch.branch_id.clone(),
-                from: monday(),
-                to: monday(),
-            },
-        ))
-        .await
-        .unwrap();
-    let slot = sched
-        .search_availability(req(
-            &admin,
-            spb::SearchAvailabilityRequest {
-                branch_id: branch.branch_id.clone(),
-                package_id: package.package_id.clone(),
-                from: monday(),
-                to: monday(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .slots
-        .remove(0);
-    let apt = sched
-        .book_appointment(req(
-            &admin,
-            spb::BookAppointmentRequest {
-                request_id: "book-1".into(),
-                slot_id: slot.slot_id,
-                package_id: package.package_id.clone(),
-                customer: Some(spb::CustomerInput {
-                    customer_id: String::new(),
-                    name: "陈先生".into(),
-                    phone: "13912345678".into(),
-                }),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .appointment
-        .unwrap();
-    sched
-        .check_in(req(
-            &admin,
-            spb::CheckInRequest {
-                appointment_id: apt.appointment_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
+    let slot = fx::slots(
+        &mut sched,
+        &admin,
+        &branch.branch_id,
+        &package.package_id,
+        monday(),
+        monday(),
+    )
+    .await
+    .remove(0);
+    let customer = spb::CustomerInput {
+        customer_id: String::new(),
+        name: "陈先生".into(),
+        phone: "13912345678".into(),
+    };
+    let apt = fx::book(
+        &mut sched,
+        &admin,
+        "book-1",
+        &slot.slot_id,
+        &package.package_id,
+        customer,
+    )
+    .await
+    .unwrap();
+    fx::check_in(&mut sched, &admin, &apt.appointment_id).await;
 
     // The first queue does not move past the promise: a recovery case appears.
-    svc.clock.advance(SignedDuration::from_mins(31));
+    world.advance(31);
     let case = until("the recovery case", || {
         let mut c = complaints.clone();
         let admin = admin.clone();
@@ -312,19 +128,18 @@ async fn a_broken_wait_promise_ends_as_a_complimentary_item_on_the_visit(backend
     assert_eq!(case.customer.as_ref().unwrap().phone_masked, "139****5678");
 
     // Both services restart; the case is neither lost nor opened again.
-    svc.stop_scheduling().await;
-    svc.start_scheduling().await;
-    complaints = svc.restart_complaints().await;
-    svc.clock.advance(SignedDuration::from_mins(2));
+    scheduling.restart().await;
+    complaints_svc.restart().await;
+    complaints = ComplaintsServiceClient::new(complaints_svc.channel());
+    world.advance(2);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(recovery_cases(&mut complaints, &admin).await.len(), 1);
 
     // The director grants the ultrasound while scheduling is down: recorded, pending.
-    let director = issuer.issue(
+    let director = world.token(
         "director-zhang",
         Role::BranchDirector,
-        &OrgScope::Branch(branch.branch_id.clone()),
-        3600,
+        OrgScope::Branch(branch.branch_id.clone()),
     );
     let grant = cpb::GrantCompensationRequest {
         request_id: "grant-1".into(),
@@ -337,7 +152,7 @@ async fn a_broken_wait_promise_ends_as_a_complimentary_item_on_the_visit(backend
         exam_item_id: item_ids[2].clone(),
         note: "排队超时致歉".into(),
     };
-    svc.stop_scheduling().await;
+    scheduling.stop().await;
     let pending = complaints
         .grant_compensation(req(&director, grant.clone()))
         .await
@@ -349,10 +164,11 @@ async fn a_broken_wait_promise_ends_as_a_complimentary_item_on_the_visit(backend
     assert_eq!(pending.cost_bearer, format!("branch:{}", branch.branch_id));
 
     // Scheduling returns, complaints restarts too; the retry delivers it, once.
-    svc.start_scheduling().await;
-    complaints = svc.restart_complaints().await;
-    sched = SchedulingServiceClient::new(connect(svc.sched_addr).await);
-    svc.clock.advance(SignedDuration::from_mins(1));
+    scheduling.restart().await;
+    complaints_svc.restart().await;
+    complaints = ComplaintsServiceClient::new(complaints_svc.channel());
+    sched = SchedulingServiceClient::new(scheduling.channel());
+    world.advance(1);
     until("the delivery", || {
         let mut c = complaints.clone();
         let admin = admin.clone();
@@ -422,8 +238,6 @@ async fn a_broken_wait_promise_ends_as_a_complimentary_item_on_the_visit(backend
     assert_eq!(gifts[0].exam_item_id, item_ids[2]);
     assert_eq!(recovery_cases(&mut complaints, &admin).await.len(), 1);
 
-    if let Some(r) = svc.complaints.take() {
-        r.stop().await.unwrap();
-    }
-    svc.stop_scheduling().await;
+    complaints_svc.stop().await;
+    scheduling.stop().await;
 }

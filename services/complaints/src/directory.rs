@@ -6,6 +6,7 @@ use std::time::Duration;
 use hospital_proto::scheduling::{self as pb, scheduling_service_client::SchedulingServiceClient};
 use secrecy::SecretString;
 use service_kit::{Error, Result, telemetry::OutgoingInterceptor};
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Code, codegen::InterceptedService, transport::Channel};
 
 use crate::{
@@ -119,9 +120,13 @@ impl Directory {
         }
     }
 
-    /// Scheduling's events after `after`, as a live stream.
-    pub async fn subscribe(&self, after: u64) -> Result<tonic::Streaming<pb::SchedulingEvent>> {
-        self.client
+    /// Scheduling's events after `after`, as a live stream; a broken stream is an outage.
+    pub async fn events(
+        &self,
+        after: u64,
+    ) -> Result<impl Stream<Item = Result<pb::SchedulingEvent>> + Unpin + use<>> {
+        let stream = self
+            .client
             .clone()
             .subscribe(pb::SubscribeRequest {
                 after,
@@ -129,7 +134,14 @@ impl Directory {
             })
             .await
             .map(tonic::Response::into_inner)
-            .map_err(|s| upstream("subscribe to scheduling's events", &s))
+            .map_err(|s| upstream("subscribe to scheduling's events", &s))?;
+        Ok(stream.map(|item| {
+            let response =
+                item.map_err(|s| Error::Unavailable(format!("scheduling feed: {}", s.message())))?;
+            response.event.ok_or_else(|| {
+                Error::Unavailable("scheduling feed: a response without its event".into())
+            })
+        }))
     }
 }
 

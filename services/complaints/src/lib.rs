@@ -4,7 +4,8 @@
 //!
 //! Layers point one way: [`api`] (gRPC edge) → [`app`] (use cases) → [`domain`] (rules,
 //! no I/O), [`store`] (SQL) and [`directory`] (the scheduling service, over gRPC).
-//! [`start`] runs the whole service in-process, for the binary, the suite and the tests.
+//! [`Service`] declares it to the kit, which starts it (`service_kit::service::start`) for
+//! the binary, the suite and the tests.
 
 pub mod api;
 pub mod app;
@@ -12,45 +13,30 @@ pub mod directory;
 pub mod domain;
 pub mod store;
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::time::Duration;
 
 use hospital_proto::complaints::complaints_service_server::ComplaintsServiceServer;
 use serde::Deserialize;
 use service_kit::{
-    auth::{JwtVerifier, service_token},
-    clock::SharedClock,
-    config::{AuthSettings, DatabaseSettings, ServerSettings, TelemetrySettings, common_defaults},
-    db::{Db, Migrations},
-    events::Outbox,
+    auth::service_token,
+    db::Migrations,
     runtime::Launch,
-    serve::ServeOptions,
+    service::{Built, Parts, Spec},
 };
-use tokio::net::TcpListener;
 
-/// The gRPC service name, as health reports it.
-pub const SERVICE_NAME: &str = "hospital.complaints.v1.ComplaintsService";
-/// The default port.
-pub const DEFAULT_PORT: u16 = 50053;
+/// The complaints service, as the kit starts it (`service_kit::service::start::<Service>`).
+#[derive(Debug)]
+pub struct Service;
 
-/// The service's embedded migrations.
-pub static MIGRATIONS: Migrations = Migrations {
-    postgres: &POSTGRES,
-    sqlite: &SQLITE,
-};
-static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The service's settings: the common sections and [`Own`].
+pub type Settings = service_kit::service::Settings<Own>;
 
-/// Configuration (`COMPLAINTS__SECTION__KEY` in the environment).
+/// The running service; `app` is its use cases, for in-process callers.
+pub type Running = service_kit::runtime::Running<app::Complaints>;
+
+/// The service's own settings sections (`COMPLAINTS__SLA__…`).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Settings {
-    /// gRPC server.
-    pub server: ServerSettings,
-    /// Storage.
-    pub database: DatabaseSettings,
-    /// Token verification, and the service token presented to scheduling.
-    pub auth: AuthSettings,
-    /// Logs, traces, metrics.
-    pub telemetry: TelemetrySettings,
+pub struct Own {
     /// Where scheduling is.
     pub scheduling: SchedulingSettings,
     /// Timers.
@@ -92,99 +78,96 @@ pub struct RecoverySettings {
     pub customer_yearly_cap_minor: i64,
 }
 
-impl Settings {
-    /// Defaults, then `file`, then the environment.
-    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
-        let mut defaults = common_defaults(DEFAULT_PORT, "data/complaints.db");
-        defaults.extend([
-            ("scheduling.endpoint", "http://127.0.0.1:50051".to_owned()),
-            ("scheduling.timeout_ms", "5000".to_owned()),
-            ("scheduling.follow_events", "true".to_owned()),
-            ("sla.sweep_interval_ms", "10000".to_owned()),
-            ("recovery.currency", "CNY".to_owned()),
-            ("recovery.branch_director_limit_minor", "50000".to_owned()),
-            ("recovery.region_admin_limit_minor", "500000".to_owned()),
-            ("recovery.group_admin_limit_minor", "5000000".to_owned()),
-            ("recovery.customer_yearly_cap_minor", "300000".to_owned()),
-        ]);
-        service_kit::config::load("complaints", &defaults, file)
-    }
-
+impl RecoverySettings {
     fn limits(&self) -> domain::recovery::Limits {
-        let r = &self.recovery;
         domain::recovery::Limits {
-            currency: r.currency.clone(),
-            branch_director: r.branch_director_limit_minor,
-            region_admin: r.region_admin_limit_minor,
-            group_admin: r.group_admin_limit_minor,
-            customer_yearly_cap: r.customer_yearly_cap_minor,
+            currency: self.currency.clone(),
+            branch_director: self.branch_director_limit_minor,
+            region_admin: self.region_admin_limit_minor,
+            group_admin: self.group_admin_limit_minor,
+            customer_yearly_cap: self.customer_yearly_cap_minor,
         }
     }
 }
 
-/// Connects and applies the migrations.
-pub async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::connect(&settings.database).await?;
-    db.migrate(&MIGRATIONS).await?;
-    Ok(db)
-}
+static MIGRATIONS: Migrations = Migrations {
+    postgres: &POSTGRES,
+    sqlite: &SQLITE,
+};
+static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// The running service; `app` is its use cases, for in-process callers.
-pub type Running = service_kit::runtime::Running<app::Complaints>;
+impl Spec for Service {
+    const NAME: &'static str = "complaints";
+    const GRPC_NAME: &'static str = "hospital.complaints.v1.ComplaintsService";
+    const DEFAULT_PORT: u16 = 50053;
+    const ABOUT: &'static str = "The hospital suite's complaints service";
+    type Own = Own;
+    type App = app::Complaints;
 
-/// Starts the service on `listener`: migrations, the outbox sequencer, the timers, the
-/// scheduling event feed and the gRPC server. Stops on [`Running::stop`].
-pub async fn start(
-    settings: Settings,
-    clock: SharedClock,
-    listener: TcpListener,
-) -> anyhow::Result<Running> {
-    let db = migrate(&settings).await?;
-    let verifier = Arc::new(JwtVerifier::from_settings(&settings.auth)?);
-    let outbox = Outbox::new(db.clone());
-    let token = service_token(&settings.auth, "complaints");
-    let directory = directory::Directory::new(
-        &settings.scheduling.endpoint,
-        token.as_ref(),
-        Duration::from_millis(settings.scheduling.timeout_ms.max(100)),
-    )?;
-    let app = app::Complaints::new(
-        db.clone(),
-        outbox.clone(),
-        clock,
-        directory,
-        settings.limits(),
-    );
-
-    let mut launch = Launch::new();
-    launch.spawn(outbox.run_sequencer(launch.stopped()));
-    let sweeper = app.clone();
-    launch.every(
-        Duration::from_millis(settings.sla.sweep_interval_ms.max(10)),
-        move || {
-            let app = sweeper.clone();
-            async move {
-                if let Err(e) = app.sweep_timers().await {
-                    tracing::warn!(error = %e, "sweep SLA timers");
-                }
-                if let Err(e) = app.sweep_deliveries().await {
-                    tracing::warn!(error = %e, "retry complimentary items");
-                }
-            }
-        },
-    );
-    if settings.scheduling.follow_events {
-        launch.spawn(app.clone().run_feed(launch.stopped()));
+    fn defaults() -> Vec<(&'static str, String)> {
+        [
+            ("scheduling.endpoint", "http://127.0.0.1:50051"),
+            ("scheduling.timeout_ms", "5000"),
+            ("scheduling.follow_events", "true"),
+            ("sla.sweep_interval_ms", "10000"),
+            ("recovery.currency", "CNY"),
+            ("recovery.branch_director_limit_minor", "50000"),
+            ("recovery.region_admin_limit_minor", "500000"),
+            ("recovery.group_admin_limit_minor", "5000000"),
+            ("recovery.customer_yearly_cap_minor", "300000"),
+        ]
+        .map(|(k, v)| (k, v.to_owned()))
+        .into()
     }
 
-    let routes =
-        tonic::service::Routes::new(ComplaintsServiceServer::new(api::Api::new(app.clone())));
-    let options = ServeOptions {
-        service_name: SERVICE_NAME,
-        settings: settings.server.clone(),
-        verifier,
-        db,
-        descriptors: &[hospital_proto::FILE_DESCRIPTOR_SET],
-    };
-    launch.serve(listener, routes, options, app)
+    fn migrations() -> &'static Migrations {
+        &MIGRATIONS
+    }
+
+    /// The use cases over the scheduling directory, the API, the SLA and delivery sweeps,
+    /// and the scheduling event feed.
+    async fn build(
+        parts: Parts<Own>,
+        launch: &mut Launch,
+    ) -> anyhow::Result<Built<app::Complaints>> {
+        let settings = &parts.settings;
+        let token = service_token(&settings.auth, Self::NAME);
+        let directory = directory::Directory::new(
+            &settings.scheduling.endpoint,
+            token.as_ref(),
+            Duration::from_millis(settings.scheduling.timeout_ms.max(100)),
+        )?;
+        let app = app::Complaints::new(
+            parts.db,
+            parts.outbox,
+            parts.clock,
+            directory,
+            settings.recovery.limits(),
+        );
+        let sweeper = app.clone();
+        launch.every(
+            Duration::from_millis(settings.sla.sweep_interval_ms.max(10)),
+            move || {
+                let app = sweeper.clone();
+                async move {
+                    if let Err(e) = app.sweep_timers().await {
+                        tracing::warn!(error = %e, "sweep SLA timers");
+                    }
+                    if let Err(e) = app.sweep_deliveries().await {
+                        tracing::warn!(error = %e, "retry complimentary items");
+                    }
+                }
+            },
+        );
+        if settings.scheduling.follow_events {
+            launch.spawn(app.clone().run_feed(launch.stopped()));
+        }
+        Ok(Built {
+            routes: tonic::service::Routes::new(ComplaintsServiceServer::new(api::Api::new(
+                app.clone(),
+            ))),
+            app,
+        })
+    }
 }

@@ -9,6 +9,7 @@ use service_kit::{
     auth::{OrgScope, Role, TokenIssuer},
     clock::SystemClock,
     serve::shutdown_signal,
+    service::{self, Spec},
     telemetry,
 };
 
@@ -43,15 +44,7 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)?;
     let secret = local_secret(&data_dir)?;
 
-    let mut scheduling = scheduling_service::Settings::load(None)?;
-    if std::env::var_os("SCHEDULING__DATABASE__URL").is_none() {
-        let file = data_dir.join("scheduling.db");
-        scheduling.database.url =
-            SecretString::from(format!("sqlite://{}?mode=rwc", file.display()));
-    }
-    if scheduling.auth.hs256_secret.is_none() && scheduling.auth.rs256_public_key_file.is_none() {
-        scheduling.auth.hs256_secret = Some(secret.clone());
-    }
+    let scheduling = local::<scheduling_service::Service>(&data_dir, &secret)?;
     let _telemetry = telemetry::init("suite", &scheduling.telemetry)?;
     let issuer = TokenIssuer::hs256(
         scheduling.auth.hs256_secret.as_ref().unwrap_or(&secret),
@@ -65,24 +58,19 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let listener = tokio::net::TcpListener::bind(scheduling.server.listen).await?;
-    let running = scheduling_service::start(scheduling, Arc::new(SystemClock), listener).await?;
+    let running =
+        service::start::<scheduling_service::Service>(scheduling, Arc::new(SystemClock), listener)
+            .await?;
     let scheduling_addr = running.addr;
 
-    let mut complaints = complaints_service::Settings::load(None)?;
-    if std::env::var_os("COMPLAINTS__DATABASE__URL").is_none() {
-        let file = data_dir.join("complaints.db");
-        complaints.database.url =
-            SecretString::from(format!("sqlite://{}?mode=rwc", file.display()));
-    }
-    if complaints.auth.hs256_secret.is_none() && complaints.auth.rs256_public_key_file.is_none() {
-        complaints.auth.hs256_secret = Some(secret.clone());
-    }
+    let mut complaints = local::<complaints_service::Service>(&data_dir, &secret)?;
     if std::env::var_os("COMPLAINTS__SCHEDULING__ENDPOINT").is_none() {
         complaints.scheduling.endpoint = format!("http://{scheduling_addr}");
     }
     let listener = tokio::net::TcpListener::bind(complaints.server.listen).await?;
     let complaints_running =
-        complaints_service::start(complaints, Arc::new(SystemClock), listener).await?;
+        service::start::<complaints_service::Service>(complaints, Arc::new(SystemClock), listener)
+            .await?;
     let complaints_addr = complaints_running.addr;
 
     if !no_seed {
@@ -117,6 +105,24 @@ async fn main() -> anyhow::Result<()> {
     complaints_running.stop().await?;
     running.stop().await?;
     Ok(())
+}
+
+/// `T`'s settings for a local run: its SQLite file in the data folder and the local secret,
+/// unless the environment or the defaults say otherwise.
+fn local<T: Spec>(
+    data_dir: &std::path::Path,
+    secret: &SecretString,
+) -> anyhow::Result<service::Settings<T::Own>> {
+    let mut settings = service::load::<T>(None)?;
+    let url_var = format!("{}__DATABASE__URL", T::NAME.to_uppercase());
+    if std::env::var_os(url_var).is_none() {
+        let file = data_dir.join(format!("{}.db", T::NAME));
+        settings.database.url = SecretString::from(format!("sqlite://{}?mode=rwc", file.display()));
+    }
+    if settings.auth.hs256_secret.is_none() && settings.auth.rs256_public_key_file.is_none() {
+        settings.auth.hs256_secret = Some(secret.clone());
+    }
+    Ok(settings)
 }
 
 /// The HS256 secret for local tokens: made once, kept in the data folder so tokens survive

@@ -1,39 +1,19 @@
 //! The demo group a newcomer gets from `suite up` can be searched and booked at once.
 
-use std::sync::Arc;
-
 use hospital_proto::{
     common,
     scheduling::{self as pb, scheduling_service_client::SchedulingServiceClient},
 };
-use secrecy::SecretString;
-use service_kit::{
-    auth::{OrgScope, Role, TokenIssuer},
-    clock::SystemClock,
-    testing::Backend,
-};
-use tonic::Request;
-
-fn req<T>(token: &str, msg: T) -> Request<T> {
-    let mut r = Request::new(msg);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
-}
+use test_support::{Backend, TestService, World, req};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeded_demo_group_can_be_searched_and_booked_at_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = scheduling_service::Settings::load(None).unwrap();
-    settings.database.url = SecretString::from(Backend::Sqlite.fresh_url(dir.path(), "demo").await);
-    settings.auth.hs256_secret = Some(SecretString::from("demo-test-secret"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = scheduling_service::start(settings, Arc::new(SystemClock), listener)
-        .await
-        .unwrap();
-    let endpoint = format!("http://{}", running.addr);
-    let token = TokenIssuer::hs256(&SecretString::from("demo-test-secret"), "hospital-suite")
-        .issue("demo", Role::GroupAdmin, &OrgScope::Group, 600);
+    let world = World::new(Backend::Sqlite);
+    // The demo is seeded relative to today, as `suite up` does it.
+    world.clock.set(jiff::Timestamp::now());
+    let mut running = TestService::<scheduling_service::Service>::start(&world, |_| {}).await;
+    let endpoint = running.endpoint();
+    let token = world.admin();
 
     suite::seed::seed_if_empty(&endpoint, &token).await.unwrap();
     // A second start finds the data and adds nothing.
@@ -123,5 +103,5 @@ async fn the_seeded_demo_group_can_be_searched_and_booked_at_once() {
         .appointment
         .unwrap();
     assert_eq!(apt.customer.unwrap().phone_masked, "139****5678");
-    running.stop().await.unwrap();
+    running.stop().await;
 }

@@ -100,6 +100,16 @@ pub fn load<T: serde::de::DeserializeOwned>(
     defaults: &[(&str, String)],
     file: Option<&Path>,
 ) -> anyhow::Result<T> {
+    Ok(build(service, defaults, file)?.try_deserialize()?)
+}
+
+/// The layered sources of service `service`, merged, before deserialising: one build can
+/// then fill several structs (the common sections and the service's own).
+pub fn build(
+    service: &str,
+    defaults: &[(&str, String)],
+    file: Option<&Path>,
+) -> anyhow::Result<config::Config> {
     let mut builder = config::Config::builder();
     for (key, value) in defaults {
         builder = builder.set_default(*key, value.as_str())?;
@@ -112,8 +122,7 @@ pub fn load<T: serde::de::DeserializeOwned>(
             .prefix_separator("__")
             .separator("__"),
     );
-    let settings = builder.build()?.try_deserialize()?;
-    Ok(settings)
+    Ok(builder.build()?)
 }
 
 #[cfg(test)]

@@ -75,6 +75,23 @@ impl fmt::Display for Violations {
     }
 }
 
+/// The edge's (or a use case's own) violations and the rules' verdict as one answer, one
+/// entry per field (the first found kept), so a client sees every bad field at once.
+pub fn merge<T>(mut found: Violations, rules: Result<T>) -> Result<T> {
+    match rules {
+        Err(Error::InvalidArgument(more)) => {
+            for f in more.0 {
+                if !found.0.iter().any(|e| e.field == f.field) {
+                    found.0.push(f);
+                }
+            }
+            Err(Error::InvalidArgument(found))
+        }
+        other if found.is_empty() => other,
+        _ => Err(Error::InvalidArgument(found)),
+    }
+}
+
 /// Every way a request can fail, whatever the service.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -302,3 +302,75 @@ pub async fn position(db: &Db, consumer: &str) -> Result<u64> {
             .await?;
     Ok(pos.unwrap_or(0) as u64)
 }
+
+/// Begins a transaction for the event at `position` of `consumer`'s feed and claims the
+/// position in it (see [`claim`]). `None` when the event was applied before: the caller
+/// applies nothing. Apply the effect in the returned transaction and commit it, so the
+/// effect and the position land together or not at all.
+pub async fn begin_claimed(
+    db: &Db,
+    consumer: &str,
+    position: u64,
+    now_micros: i64,
+) -> Result<Option<crate::db::Tx>> {
+    let mut tx = db.begin().await?;
+    if claim(&mut tx, consumer, position, now_micros).await? {
+        Ok(Some(tx))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Pause before the first reconnection of a [`follow`]; it doubles on each failure.
+const RECONNECT: Duration = Duration::from_millis(500);
+/// Longest pause between reconnections.
+const MAX_RECONNECT: Duration = Duration::from_secs(10);
+
+/// Follows another service's feed as `consumer` until `stop` resolves: connects from the
+/// position it last claimed (`connect(after)`), hands each event to `apply` in order, and
+/// reconnects with a doubling pause (up to 10 s) when the stream ends or fails, or an
+/// event cannot be applied yet. `apply` claims the event's position in the transaction of
+/// its effect ([`begin_claimed`]), so an event seen twice takes effect once.
+pub async fn follow<E, S, C, CF, A, AF>(
+    db: &Db,
+    consumer: &str,
+    connect: C,
+    apply: A,
+    stop: impl std::future::Future<Output = ()>,
+) where
+    S: tokio_stream::Stream<Item = Result<E>> + Unpin,
+    C: Fn(u64) -> CF,
+    CF: std::future::Future<Output = Result<S>>,
+    A: Fn(E) -> AF,
+    AF: std::future::Future<Output = Result<()>>,
+{
+    use tokio_stream::StreamExt;
+
+    let once = async || -> Result<()> {
+        let after = position(db, consumer).await?;
+        let mut stream = connect(after).await?;
+        while let Some(event) = stream.next().await {
+            apply(event?).await?;
+        }
+        Ok(())
+    };
+    tokio::pin!(stop);
+    let mut pause = RECONNECT;
+    loop {
+        let outcome = tokio::select! {
+            () = &mut stop => return,
+            r = once() => r,
+        };
+        match outcome {
+            Ok(()) => pause = RECONNECT,
+            Err(e) => {
+                tracing::warn!(consumer, error = %e, "event feed interrupted");
+                pause = (pause * 2).min(MAX_RECONNECT);
+            }
+        }
+        tokio::select! {
+            () = &mut stop => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}

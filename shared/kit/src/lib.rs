@@ -23,16 +23,17 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod edge;
 pub mod error;
 pub mod events;
 pub mod ids;
 pub mod phone;
 pub mod requests;
+pub mod rules;
 pub mod runtime;
 pub mod serve;
+pub mod service;
 pub mod sql;
 pub mod telemetry;
-#[cfg(feature = "testing")]
-pub mod testing;
 
 pub use error::{Error, Result};

@@ -1,7 +1,14 @@
 //! Conventions every API of the suite follows for list and create requests: page sizes,
-//! page tokens and client-chosen idempotency keys (`request_id`).
+//! page tokens and client-chosen idempotency keys (`request_id`), with the replay rules of
+//! an idempotent create written once ([`create_once`]).
 
-use crate::error::Violations;
+use std::future::Future;
+
+use crate::{
+    Error, Result,
+    error::{Violations, merge},
+    rules::RuleError,
+};
 
 /// Page size when a list request gives none.
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -39,9 +46,179 @@ pub fn check_request_id(request_id: &str, v: &mut Violations) {
     );
 }
 
+/// The request id's check and the rules' verdict on the rest of a create request, as one
+/// answer naming every bad field.
+pub fn with_request_id<T>(request_id: &str, checked: Result<T, RuleError>) -> Result<T> {
+    let mut v = Violations::new();
+    check_request_id(request_id, &mut v);
+    merge(v, checked.map_err(Error::from))
+}
+
+/// What an idempotent create did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created<T> {
+    /// It made the thing now.
+    New(T),
+    /// An earlier attempt with the same `request_id` made it; this is that thing.
+    Replayed(T),
+}
+
+impl<T> Created<T> {
+    /// The thing, new or replayed.
+    pub fn into_inner(self) -> T {
+        match self {
+            Created::New(t) | Created::Replayed(t) => t,
+        }
+    }
+}
+
+/// Creates something at most once per `request_id`. The replay rules, the same for every
+/// create of every service:
+///
+/// - `lookup` finds what an earlier attempt with this request id made; when it finds
+///   something, that is the answer and nothing is written (the client's retry after a lost
+///   reply gets the first answer);
+/// - otherwise `insert` writes it, under a unique key on the request id (and whatever else
+///   must be unique, such as a code);
+/// - when `insert` fails with [`Error::AlreadyExists`], either a concurrent attempt with
+///   the same request id won the race, and `lookup` now finds its result, or another key
+///   is taken, and `taken()` says which.
+///
+/// The caller checks that the replayed thing is visible to the caller before returning it.
+pub async fn create_once<T, L, LF, I, IF>(
+    lookup: L,
+    insert: I,
+    taken: impl FnOnce() -> Error,
+) -> Result<Created<T>>
+where
+    L: Fn() -> LF,
+    LF: Future<Output = Result<Option<T>>>,
+    I: FnOnce() -> IF,
+    IF: Future<Output = Result<T>>,
+{
+    if let Some(existing) = lookup().await? {
+        return Ok(Created::Replayed(existing));
+    }
+    match insert().await {
+        Ok(created) => Ok(Created::New(created)),
+        Err(Error::AlreadyExists(_)) => match lookup().await? {
+            Some(existing) => Ok(Created::Replayed(existing)),
+            None => Err(taken()),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// [`create_once`] for a hot path that should not read before it writes: runs `attempt`;
+/// when it fails (whatever it ran into: the unique request id, the last place taken by an
+/// earlier attempt, a state that moved on since), `lookup` tells whether an earlier
+/// attempt with the same request id went through, and then that is the answer; otherwise
+/// the failure stands.
+pub async fn replay_on_failure<T, L, LF>(
+    attempt: impl Future<Output = Result<T>>,
+    lookup: L,
+) -> Result<Created<T>>
+where
+    L: FnOnce() -> LF,
+    LF: Future<Output = Result<Option<T>>>,
+{
+    match attempt.await {
+        Ok(created) => Ok(Created::New(created)),
+        Err(e) => match lookup().await? {
+            Some(existing) => Ok(Created::Replayed(existing)),
+            None => Err(e),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
     use super::*;
+
+    #[tokio::test]
+    async fn a_create_is_replayed_from_an_earlier_attempt_without_writing() {
+        let store = Mutex::new(Some("first"));
+        let made = create_once(
+            || async { Ok(*store.lock().unwrap()) },
+            || async { panic!("nothing is written on a replay") },
+            || Error::AlreadyExists("code".into()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(made, Created::Replayed("first"));
+    }
+
+    #[tokio::test]
+    async fn a_lost_race_returns_the_winners_result() {
+        let store = Mutex::new(None);
+        let made = create_once(
+            || async { Ok(*store.lock().unwrap()) },
+            || async {
+                // A concurrent attempt with the same request id commits first.
+                *store.lock().unwrap() = Some("winner");
+                Err::<&str, _>(Error::AlreadyExists("request_id".into()))
+            },
+            || Error::AlreadyExists("code taken".into()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(made, Created::Replayed("winner"));
+    }
+
+    #[tokio::test]
+    async fn another_taken_key_is_the_callers_error_and_other_failures_pass_through() {
+        let taken = create_once(
+            || async { Ok(None::<u8>) },
+            || async { Err(Error::AlreadyExists("branches_code_key".into())) },
+            || Error::AlreadyExists("branch code SZ-01 is already used".into()),
+        )
+        .await;
+        assert!(matches!(taken, Err(Error::AlreadyExists(m)) if m.contains("SZ-01")));
+        let failed = create_once(
+            || async { Ok(None::<u8>) },
+            || async { Err(Error::Unavailable("database".into())) },
+            || unreachable!(),
+        )
+        .await;
+        assert!(matches!(failed, Err(Error::Unavailable(_))));
+        let new = create_once(|| async { Ok(None) }, || async { Ok(7) }, || unreachable!())
+            .await
+            .unwrap();
+        assert_eq!(new, Created::New(7));
+    }
+
+    #[tokio::test]
+    async fn a_failed_attempt_is_answered_by_an_earlier_success() {
+        let replayed = replay_on_failure(
+            async { Err(Error::ResourceExhausted("full".into())) },
+            || async { Ok(Some("first booking")) },
+        )
+        .await
+        .unwrap();
+        assert_eq!(replayed, Created::Replayed("first booking"));
+        let failed = replay_on_failure(
+            async { Err::<u8, _>(Error::ResourceExhausted("full".into())) },
+            || async { Ok(None) },
+        )
+        .await;
+        assert!(matches!(failed, Err(Error::ResourceExhausted(_))));
+    }
+
+    #[test]
+    fn the_request_id_and_the_rules_are_checked_together() {
+        let mut rules = Violations::new();
+        rules.add("name", "required");
+        let Err(Error::InvalidArgument(v)) =
+            with_request_id::<()>("", Err(RuleError::Invalid(rules)))
+        else {
+            panic!("invalid argument expected")
+        };
+        let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["request_id", "name"]);
+        assert!(with_request_id("r-1", Ok(3)).is_ok());
+    }
 
     #[test]
     fn page_sizes_are_clamped() {

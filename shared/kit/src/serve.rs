@@ -53,19 +53,10 @@ pub async fn serve(
         every,
     ));
 
-    let mut reflection_v1 = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
-    let mut reflection_v1alpha = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
-    for set in options.descriptors {
-        reflection_v1 = reflection_v1.register_encoded_file_descriptor_set(set);
-        reflection_v1alpha = reflection_v1alpha.register_encoded_file_descriptor_set(set);
-    }
-
     let routes = routes
         .add_service(health)
-        .add_service(reflection_v1.build_v1()?)
-        .add_service(reflection_v1alpha.build_v1alpha()?);
+        .add_service(reflection(name, options.descriptors).build_v1()?)
+        .add_service(reflection(name, options.descriptors).build_v1alpha()?);
 
     let layers = tower::ServiceBuilder::new()
         .layer(crate::telemetry::GrpcTelemetryLayer::new(name))
@@ -92,6 +83,29 @@ pub async fn serve(
     result?;
     Ok(())
 }
+
+/// Reflection that lists only what this port serves: the service, health and reflection.
+/// The descriptor sets hold every contract (a client may resolve a type any of them
+/// defines), but a newcomer who picks a service from `list` must get one that answers.
+fn reflection(
+    service: &'static str,
+    descriptors: &'static [&'static [u8]],
+) -> tonic_reflection::server::Builder<'static> {
+    let mut builder = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name(service)
+        .with_service_name(HEALTH)
+        .with_service_name(REFLECTION_V1)
+        .with_service_name(REFLECTION_V1ALPHA);
+    for set in descriptors {
+        builder = builder.register_encoded_file_descriptor_set(set);
+    }
+    builder
+}
+
+const HEALTH: &str = "grpc.health.v1.Health";
+const REFLECTION_V1: &str = "grpc.reflection.v1.ServerReflection";
+const REFLECTION_V1ALPHA: &str = "grpc.reflection.v1alpha.ServerReflection";
 
 /// The accepted connections of `listener`, with Nagle's algorithm off: with it on, each
 /// reply waits for the client's delayed ACK (40 ms on Linux). `Server::tcp_nodelay` only

@@ -8,6 +8,7 @@
 //! context (and a bearer token) on outgoing calls.
 
 use std::{
+    io::IsTerminal,
     pin::Pin,
     sync::Arc,
     task::{Context, Poll},
@@ -55,6 +56,11 @@ impl Drop for TelemetryGuard {
     }
 }
 
+/// Whether log lines get colour codes: only on a terminal, and not when `NO_COLOR` is set.
+fn colour(terminal: bool) -> bool {
+    terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 /// Installs logging, and OTLP export when `telemetry.otlp_endpoint` or
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Call once,
 /// inside a multi-threaded Tokio runtime. A second call (tests) keeps the first subscriber.
@@ -67,7 +73,12 @@ pub fn init(service: &str, settings: &TelemetrySettings) -> anyhow::Result<Telem
             .flatten_event(true)
             .with_current_span(true)
             .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
+        // Colour codes only for a person at a terminal: in a file or a log collector they
+        // are noise. NO_COLOR (https://no-color.org) turns them off even there.
+        LogFormat::Pretty => tracing_subscriber::fmt::layer()
+            .compact()
+            .with_ansi(colour(std::io::stdout().is_terminal()))
+            .boxed(),
     };
     global::set_text_map_propagator(TraceContextPropagator::new());
 

@@ -6,12 +6,11 @@ use std::{collections::HashSet, sync::Arc, time::Duration};
 use secrecy::SecretString;
 use service_kit::{
     auth::OrgScope,
-    backend_tests,
     config::DatabaseSettings,
     db::{Db, Migrations},
     events::{NewEvent, Outbox, append},
-    testing::Backend,
 };
+use test_support::{Backend, backend_tests};
 use tokio_stream::StreamExt;
 
 static NONE_PG: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;

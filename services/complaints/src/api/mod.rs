@@ -3,18 +3,14 @@
 
 mod convert;
 
-use std::pin::Pin;
-
 use hospital_proto::complaints::{self as pb, complaints_service_server::ComplaintsService};
-use prost::Message;
 use service_kit::{
     Error,
-    auth::Principal,
+    edge::{self, Reply, ReplyStream, derive, filter, ok, principal, required_date},
     error::Violations,
     requests::{next_page_token, page_size},
 };
-use tokio_stream::{Stream, StreamExt};
-use tonic::{Request, Response, Status};
+use tonic::{Request, Status};
 
 use crate::{
     app::{self, Action, Complaints, GrantCommand, OpenCommand, Period},
@@ -52,26 +48,10 @@ impl Api {
     }
 }
 
-type Reply<T> = Result<Response<T>, Status>;
-
-fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
-    Principal::from_request(req).map_err(Status::from)
-}
-
-fn ok<T>(value: T) -> Reply<T> {
-    Ok(Response::new(value))
-}
-
-/// Keeps the caller's principal (put there by the auth layer) on a derived request.
-fn derive<T, U>(req: Request<T>, f: impl FnOnce(T) -> U) -> Request<U> {
-    let (metadata, extensions, inner) = req.into_parts();
-    Request::from_parts(metadata, extensions, f(inner))
-}
-
 fn period(p: Option<pb::Period>, v: &mut Violations) -> Option<Period> {
     let p = p.unwrap_or_default();
-    let from = date_in(p.from.as_ref(), "period.from", v);
-    let to = date_in(p.to.as_ref(), "period.to", v);
+    let from = required_date(p.from.as_ref(), "period.from", v);
+    let to = required_date(p.to.as_ref(), "period.to", v);
     Some(Period {
         from: from?,
         to: to?,
@@ -155,11 +135,7 @@ impl ComplaintsService for Api {
             open_only: r.open_only,
             before_id: r.page_token,
         };
-        v.check(
-            r.region_path.is_empty() || service_kit::auth::is_region_path(&r.region_path),
-            "region_path",
-            "a region path such as guangdong or guangdong/shenzhen",
-        );
+        edge::region_path(&mut v, &r.region_path, "region_path");
         v.into_result()?;
         let limit = page_size(r.page_size);
         let page = self.app.list(&p, filter, r.my_queue, limit).await?;
@@ -471,11 +447,7 @@ impl ComplaintsService for Api {
         let r = req.into_inner();
         let mut v = Violations::new();
         let period = period(r.period, &mut v);
-        v.check(
-            r.region_path.is_empty() || service_kit::auth::is_region_path(&r.region_path),
-            "region_path",
-            "a region path such as guangdong or guangdong/shenzhen",
-        );
+        edge::region_path(&mut v, &r.region_path, "region_path");
         v.into_result()?;
         let f = self
             .app
@@ -523,26 +495,19 @@ impl ComplaintsService for Api {
         })
     }
 
-    type SubscribeStream =
-        Pin<Box<dyn Stream<Item = Result<pb::ComplaintsEvent, Status>> + Send + 'static>>;
+    type SubscribeStream = ReplyStream<pb::SubscribeResponse>;
 
     async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
         let p = principal(&req)?;
         p.require_role(app::roles::SUBSCRIBE, "read the event feed")?;
         let r = req.into_inner();
-        let stream = self
-            .app
-            .outbox()
-            .subscribe(r.after, p.scope.clone(), r.branch_id)
-            .map(|item| {
-                let published = item.map_err(Status::from)?;
-                let mut event =
-                    pb::ComplaintsEvent::decode(published.payload.as_slice()).map_err(|e| {
-                        Status::internal(format!("corrupt event {}: {e}", published.event_id))
-                    })?;
-                event.position = published.position;
-                Ok(event)
-            });
-        ok(Box::pin(stream))
+        ok(edge::subscription(
+            self.app.outbox(),
+            &p,
+            r.after,
+            r.branch_id,
+            |e: &mut pb::ComplaintsEvent, position| e.position = position,
+            |event| pb::SubscribeResponse { event: Some(event) },
+        ))
     }
 }

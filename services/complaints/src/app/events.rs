@@ -12,6 +12,7 @@ use service_kit::{
 };
 use sqlx::AnyConnection;
 
+use super::wire;
 use crate::domain::work_order::WorkOrder;
 
 pub(crate) use pb::complaints_event::Kind;
@@ -65,10 +66,10 @@ pub(crate) fn opened(wo: &WorkOrder) -> Kind {
     Kind::WorkOrderOpened(pb::WorkOrderOpened {
         work_order_id: wo.id.clone(),
         number: wo.number(),
-        kind: format!("KIND_{}", wo.kind),
-        category: format!("CATEGORY_{}", wo.category),
-        severity: format!("SEVERITY_{}", wo.severity),
-        channel: format!("CHANNEL_{}", wo.channel),
+        kind: wire::kind_out(wo.kind),
+        category: wire::category_out(wo.category),
+        severity: wire::severity_out(wo.severity),
+        channel: wire::channel_out(wo.channel),
         branch: Some(branch_ref(wo)),
         customer: Some(customer_ref(wo)),
         appointment_id: wo.appointment_id.clone(),

@@ -4,18 +4,15 @@
 //! transaction as the effect, so each event takes effect once across restarts of either
 //! service and across replicas.
 
-use std::time::Duration;
-
 use hospital_proto::scheduling::{self as sched, scheduling_event::Kind};
 use jiff::tz::TimeZone;
 use service_kit::{
     Error, Result,
     clock::{from_micros, to_micros},
     db::retry,
-    events::{claim, position},
+    events::{self as kit_events, begin_claimed},
     ids::new_id,
 };
-use tokio_stream::StreamExt;
 
 use super::{Complaints, events, timers::SYSTEM};
 use crate::{
@@ -37,44 +34,17 @@ enum Effect {
 /// The consumer name under which the position is stored.
 pub const CONSUMER: &str = "scheduling-events";
 
-/// Pause before reconnecting after the stream failed.
-const RECONNECT: Duration = Duration::from_millis(500);
-const MAX_RECONNECT: Duration = Duration::from_secs(10);
-
 impl Complaints {
-    /// Follows scheduling's events until `stop` resolves, reconnecting with backoff.
+    /// Follows scheduling's events until `stop` resolves (see [`kit_events::follow`]).
     pub async fn run_feed(self, stop: impl Future<Output = ()>) {
-        tokio::pin!(stop);
-        let mut pause = RECONNECT;
-        loop {
-            let outcome = tokio::select! {
-                () = &mut stop => return,
-                r = self.follow() => r,
-            };
-            match outcome {
-                Ok(()) => pause = RECONNECT,
-                Err(e) => {
-                    tracing::warn!(error = %e, "scheduling event feed interrupted");
-                    pause = (pause * 2).min(MAX_RECONNECT);
-                }
-            }
-            tokio::select! {
-                () = &mut stop => return,
-                () = tokio::time::sleep(pause) => {}
-            }
-        }
-    }
-
-    /// One subscription, from the stored position until the stream ends or fails.
-    async fn follow(&self) -> Result<()> {
-        let after = position(&self.db, CONSUMER).await?;
-        let mut stream = self.directory.subscribe(after).await?;
-        while let Some(item) = stream.next().await {
-            let event =
-                item.map_err(|s| Error::Unavailable(format!("scheduling feed: {}", s.message())))?;
-            self.apply_scheduling_event(event).await?;
-        }
-        Ok(())
+        kit_events::follow(
+            &self.db,
+            CONSUMER,
+            |after| self.directory.events(after),
+            |event| self.apply_scheduling_event(event),
+            stop,
+        )
+        .await;
     }
 
     /// Applies one event, at most once.
@@ -118,10 +88,10 @@ impl Complaints {
     async fn claimed(&self, position: u64, effect: &Effect) -> Result<()> {
         let now = self.now();
         retry(|| async {
-            let mut tx = self.db.begin().await?;
-            if !claim(&mut tx, CONSUMER, position, to_micros(now)).await? {
+            let Some(mut tx) = begin_claimed(&self.db, CONSUMER, position, to_micros(now)).await?
+            else {
                 return Ok(());
-            }
+            };
             match effect {
                 Effect::Visit { branch, day } => {
                     let b = &branch.info;
@@ -179,10 +149,10 @@ impl Complaints {
         let wo = open(new_id("wo"), opening, &policy, &branch.calendar, now);
         let claimed_now = to_micros(now);
         let opened = retry(|| async {
-            let mut tx = self.db.begin().await?;
-            if !claim(&mut tx, CONSUMER, position, claimed_now).await? {
+            let Some(mut tx) = begin_claimed(&self.db, CONSUMER, position, claimed_now).await?
+            else {
                 return Ok(None);
-            }
+            };
             let line = format!(
                 "{} (entry {}) waited past the {}-minute promise",
                 b.exam_item_name, b.entry_id, b.promise_minutes

@@ -7,14 +7,14 @@ use hospital_proto::complaints as pb;
 use jiff::Timestamp;
 use service_kit::{Error, Result, auth::Principal, db::retry};
 
-use super::{Complaints, Detail, events, roles};
+use super::{Complaints, Detail, events, roles, wire};
 use crate::{
     domain::{
-        DomainError,
+        RuleError,
         calendar::Calendar,
         lifecycle::{self as rules, check_holder},
         sla::Policy,
-        vocab::{Channel, ContactOutcome, Level},
+        vocab::{Channel, ContactOutcome, Level, Status},
         work_order::{Resolution, WorkOrder},
     },
     store,
@@ -126,26 +126,31 @@ fn with_note(base: &str, note: &str) -> String {
 fn status_changed(wo: &WorkOrder, from: &str, actor: &str) -> events::Kind {
     events::Kind::StatusChanged(pb::WorkOrderStatusChanged {
         work_order_id: wo.id.clone(),
-        from: format!("STATUS_{from}"),
-        to: format!("STATUS_{}", wo.status),
+        from: Status::parse(from).map_or(0, wire::status_out),
+        to: wire::status_out(wo.status),
         actor: actor.to_owned(),
     })
 }
 
-pub(crate) fn escalated(wo: &WorkOrder, from: Level, reason: &str, actor: &str) -> events::Kind {
+pub(crate) fn escalated(
+    wo: &WorkOrder,
+    from: Level,
+    reason: pb::EscalationReason,
+    actor: &str,
+) -> events::Kind {
     events::Kind::Escalated(pb::WorkOrderEscalated {
         work_order_id: wo.id.clone(),
         number: wo.number(),
-        from_level: format!("LEVEL_{from}"),
-        to_level: format!("LEVEL_{}", wo.level),
-        reason: reason.to_owned(),
+        from_level: wire::level_out(from),
+        to_level: wire::level_out(wo.level),
+        reason: reason as i32,
         actor: actor.to_owned(),
         branch: Some(events::branch_ref(wo)),
     })
 }
 
 /// Applies `action` to `wo`.
-fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, DomainError> {
+fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, RuleError> {
     let mut fx = Effects::default();
     let now = cx.now;
     let from = wo.status.as_str();
@@ -215,7 +220,7 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, D
                         number: wo.number(),
                         branch: Some(events::branch_ref(wo)),
                         staff_ids: wo.staff_ids.clone(),
-                        category: format!("CATEGORY_{}", wo.category),
+                        category: wire::category_out(wo.category),
                         root_cause: wo.resolution.root_cause.clone(),
                         corrective_action: wo.resolution.corrective_action.clone(),
                     }),
@@ -235,7 +240,7 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, D
         Action::Assign { assignee } => {
             rules::check_assignee(assignee)?;
             if !wo.status.is_open() {
-                return Err(DomainError::Precondition(
+                return Err(RuleError::Precondition(
                     "a resolved work order is not assigned".into(),
                 ));
             }
@@ -256,8 +261,10 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, D
                     to.as_str().to_lowercase()
                 ),
             );
-            fx.events
-                .push((now, escalated(wo, from_level, "manual", cx.actor)));
+            fx.events.push((
+                now,
+                escalated(wo, from_level, pb::EscalationReason::Manual, cx.actor),
+            ));
         }
         Action::Note { text } => {
             rules::check_text("text", text, true)?;

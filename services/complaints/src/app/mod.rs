@@ -8,6 +8,7 @@ mod intake;
 mod lifecycle;
 mod recovery;
 mod timers;
+pub mod wire;
 
 use std::{
     collections::HashMap,
@@ -35,7 +36,7 @@ pub use recovery::GrantCommand;
 use crate::{
     directory::Directory,
     domain::{
-        DomainError,
+        RuleError,
         calendar::Calendar,
         recovery::Limits,
         sla::{Policy, default_policy},
@@ -112,10 +113,10 @@ const BRANCH_TTL: Duration = Duration::from_secs(60);
 
 /// Merges the edge's violations with the domain's verdict, so a client sees every bad
 /// field at once.
-pub(crate) fn merged<T>(mut v: Violations, checked: Result<T, DomainError>) -> Result<T> {
+pub(crate) fn merged<T>(mut v: Violations, checked: Result<T, RuleError>) -> Result<T> {
     match checked {
         Ok(t) if v.is_empty() => Ok(t),
-        Err(DomainError::Invalid(more)) => {
+        Err(RuleError::Invalid(more)) => {
             v.0.extend(more.0);
             Err(Error::InvalidArgument(v))
         }

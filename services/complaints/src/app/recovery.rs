@@ -117,7 +117,7 @@ impl Complaints {
             let event = events::Kind::CompensationGranted(pb::CompensationGranted {
                 work_order_id: wo.id.clone(),
                 compensation_id: comp.id.clone(),
-                kind: format!("COMPENSATION_KIND_{}", comp.kind),
+                kind: super::wire::compensation_kind_out(comp.kind),
                 value: Some(common::Money {
                     currency_code: comp.currency.clone(),
                     minor_units: comp.value_minor,

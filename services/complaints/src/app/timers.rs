@@ -70,9 +70,9 @@ impl Complaints {
                             events::Kind::SlaWarning(pb::SlaWarning {
                                 work_order_id: wo.id.clone(),
                                 number: wo.number(),
-                                deadline: deadline.as_str().into(),
+                                deadline: super::wire::deadline_out(deadline),
                                 due_at: Some(service_kit::clock::to_proto(due_at)),
-                                level: format!("LEVEL_{}", level_now.level),
+                                level: super::wire::level_out(level_now.level),
                             }),
                         ));
                     }
@@ -102,7 +102,7 @@ impl Complaints {
                                 super::lifecycle::escalated(
                                     &level_now,
                                     from,
-                                    &format!("{}_deadline", deadline.as_str()),
+                                    super::wire::deadline_escalation(deadline),
                                     SYSTEM,
                                 ),
                             ));

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use service_kit::{auth::OrgScope, error::Violations};
 
 use super::{
-    DomainError,
+    RuleError,
     calendar::Calendar,
     check, printable,
     sla::Policy,
@@ -27,12 +27,12 @@ pub fn level_of(scope: &OrgScope) -> Level {
 
 /// Handling belongs to whoever holds the work order: once it has escalated past a level,
 /// that level may still read it and add notes, but no longer decides it.
-pub fn check_holder(wo: &WorkOrder, scope: &OrgScope) -> Result<(), DomainError> {
+pub fn check_holder(wo: &WorkOrder, scope: &OrgScope) -> Result<(), RuleError> {
     let mine = level_of(scope);
     if mine >= wo.level {
         Ok(())
     } else {
-        Err(DomainError::NotAllowed(format!(
+        Err(RuleError::NotAllowed(format!(
             "work order {} is held at {} level; {} level can no longer decide it",
             wo.number(),
             wo.level.as_str().to_lowercase(),
@@ -41,15 +41,16 @@ pub fn check_holder(wo: &WorkOrder, scope: &OrgScope) -> Result<(), DomainError>
     }
 }
 
-fn illegal(from: Status, action: &'static str) -> DomainError {
-    DomainError::IllegalTransition {
+fn illegal(from: Status, action: &'static str) -> RuleError {
+    RuleError::IllegalTransition {
+        subject: "a work order",
         from: from.as_str(),
         action,
     }
 }
 
 /// new → acknowledged.
-pub fn acknowledge(wo: &mut WorkOrder, now: Timestamp) -> Result<(), DomainError> {
+pub fn acknowledge(wo: &mut WorkOrder, now: Timestamp) -> Result<(), RuleError> {
     if wo.status != Status::New {
         return Err(illegal(wo.status, "acknowledge"));
     }
@@ -66,7 +67,7 @@ pub fn start(
     policy: &Policy,
     cal: &Calendar,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), RuleError> {
     match wo.status {
         Status::Acknowledged => {}
         Status::WaitingOnCustomer => wo.clocks.resume(policy, cal, now),
@@ -81,7 +82,7 @@ pub fn wait_on_customer(
     wo: &mut WorkOrder,
     cal: &Calendar,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), RuleError> {
     if !matches!(wo.status, Status::Acknowledged | Status::InProgress) {
         return Err(illegal(wo.status, "wait on the customer for"));
     }
@@ -95,7 +96,7 @@ pub fn resolve(
     wo: &mut WorkOrder,
     resolution: Resolution,
     staff_ids: Option<Vec<String>>,
-) -> Result<(), DomainError> {
+) -> Result<(), RuleError> {
     let mut v = Violations::new();
     v.check(
         !resolution.root_cause.trim().is_empty() && printable(&resolution.root_cause, 2000),
@@ -142,7 +143,7 @@ pub fn names_staff_for_training(wo: &WorkOrder) -> bool {
 }
 
 /// resolved → closed.
-pub fn close(wo: &mut WorkOrder, now: Timestamp) -> Result<(), DomainError> {
+pub fn close(wo: &mut WorkOrder, now: Timestamp) -> Result<(), RuleError> {
     if wo.status != Status::Resolved {
         return Err(illegal(wo.status, "close"));
     }
@@ -157,7 +158,7 @@ pub fn reopen(
     policy: &Policy,
     cal: &Calendar,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), RuleError> {
     if !matches!(wo.status, Status::Resolved | Status::Closed) {
         return Err(illegal(wo.status, "reopen"));
     }
@@ -174,12 +175,12 @@ pub fn escalate(
     policy: &Policy,
     cal: &Calendar,
     now: Timestamp,
-) -> Result<Level, DomainError> {
+) -> Result<Level, RuleError> {
     if !wo.status.is_open() {
         return Err(illegal(wo.status, "escalate"));
     }
     let up = wo.level.up().ok_or_else(|| {
-        DomainError::Precondition(
+        RuleError::Precondition(
             "the work order is already with the group customer-service centre".into(),
         )
     })?;
@@ -189,14 +190,14 @@ pub fn escalate(
 }
 
 /// Satisfaction can be asked once there is a resolution to be satisfied with.
-pub fn record_satisfaction(wo: &mut WorkOrder, score: u32) -> Result<(), DomainError> {
+pub fn record_satisfaction(wo: &mut WorkOrder, score: u32) -> Result<(), RuleError> {
     if !(1..=5).contains(&score) {
         let mut v = Violations::new();
         v.add("score", "between 1 and 5");
-        return Err(DomainError::Invalid(v));
+        return Err(RuleError::Invalid(v));
     }
     if !matches!(wo.status, Status::Resolved | Status::Closed) {
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "satisfaction is recorded once the work order is resolved".into(),
         ));
     }
@@ -205,7 +206,7 @@ pub fn record_satisfaction(wo: &mut WorkOrder, score: u32) -> Result<(), DomainE
 }
 
 /// Checks free text attached to an action (a note, a reason).
-pub fn check_text(field: &str, text: &str, required: bool) -> Result<(), DomainError> {
+pub fn check_text(field: &str, text: &str, required: bool) -> Result<(), RuleError> {
     let mut v = Violations::new();
     v.check(
         (!required || !text.trim().is_empty()) && printable(text, 2000),
@@ -220,7 +221,7 @@ pub fn check_text(field: &str, text: &str, required: bool) -> Result<(), DomainE
 }
 
 /// Checks a staff id given as an assignee.
-pub fn check_assignee(assignee: &str) -> Result<(), DomainError> {
+pub fn check_assignee(assignee: &str) -> Result<(), RuleError> {
     let mut v = Violations::new();
     v.check(
         is_id(assignee),
@@ -249,11 +250,11 @@ mod tests {
         let mut wo = sample();
         assert!(matches!(
             resolve(&mut wo, res(), None),
-            Err(DomainError::IllegalTransition { .. })
+            Err(RuleError::IllegalTransition { .. })
         ));
         assert!(matches!(
             close(&mut wo, now()),
-            Err(DomainError::IllegalTransition { .. })
+            Err(RuleError::IllegalTransition { .. })
         ));
         acknowledge(&mut wo, now()).unwrap();
         assert!(acknowledge(&mut wo, now()).is_err());
@@ -282,7 +283,7 @@ mod tests {
         assert_eq!(levels, [Level::City, Level::Province, Level::Group]);
         assert!(matches!(
             escalate(&mut wo, &p, &cal(), now()),
-            Err(DomainError::Precondition(_))
+            Err(RuleError::Precondition(_))
         ));
     }
 
@@ -296,7 +297,7 @@ mod tests {
         wo.level = Level::City;
         assert!(matches!(
             check_holder(&wo, &branch),
-            Err(DomainError::NotAllowed(_))
+            Err(RuleError::NotAllowed(_))
         ));
         assert!(check_holder(&wo, &city).is_ok());
         wo.level = Level::Province;
@@ -310,7 +311,7 @@ mod tests {
         let mut wo = sample();
         wo.kind = Kind::Praise;
         wo.status = Status::InProgress;
-        let Err(DomainError::Invalid(v)) = resolve(&mut wo, res(), None) else {
+        let Err(RuleError::Invalid(v)) = resolve(&mut wo, res(), None) else {
             panic!("accepted")
         };
         assert_eq!(v.0[0].field, "substantiated");

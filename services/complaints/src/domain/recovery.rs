@@ -6,7 +6,7 @@ use service_kit::{
     error::Violations,
 };
 
-use super::{DomainError, check, printable, vocab::CompensationKind};
+use super::{RuleError, check, printable, vocab::CompensationKind};
 
 /// Authorisation limits and the per-customer cap, in the currency's minor unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub fn validate(
     g: &Grant,
     limits: &Limits,
     appointment_id: &str,
-) -> Result<CompensationKind, DomainError> {
+) -> Result<CompensationKind, RuleError> {
     let mut v = Violations::new();
     v.check(g.kind.is_some(), "kind", "required");
     v.check(
@@ -78,7 +78,7 @@ pub fn validate(
     v.check(printable(&g.note, 2000), "note", "at most 2000 characters");
     check(v)?;
     if item && appointment_id.is_empty() {
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "a complimentary item is added to a visit, and this work order names no appointment"
                 .into(),
         ));
@@ -94,11 +94,11 @@ pub fn authorise(
     kind: CompensationKind,
     value_minor: i64,
     limits: &Limits,
-) -> Result<String, DomainError> {
+) -> Result<String, RuleError> {
     let limit = match role {
         Role::BranchDirector => {
             if kind == CompensationKind::Refund {
-                return Err(DomainError::NotAllowed(
+                return Err(RuleError::NotAllowed(
                     "a refund needs region or group authorisation".into(),
                 ));
             }
@@ -107,7 +107,7 @@ pub fn authorise(
         Role::RegionAdmin => limits.region_admin,
         Role::GroupAdmin => limits.group_admin,
         other => {
-            return Err(DomainError::NotAllowed(format!(
+            return Err(RuleError::NotAllowed(format!(
                 "a {} may not grant service recovery; a branch director may",
                 role_name(other)
             )));
@@ -119,7 +119,7 @@ pub fn authorise(
             Role::RegionAdmin => "group",
             _ => "finance",
         };
-        return Err(DomainError::NotAllowed(format!(
+        return Err(RuleError::NotAllowed(format!(
             "{} {} is above this role's limit of {}; it needs {who} authorisation",
             amount(value_minor),
             limits.currency,
@@ -163,8 +163,7 @@ mod tests {
             authorise(Role::BranchDirector, &branch(), item, 30_000, &l).unwrap(),
             "branch:br_1"
         );
-        let Err(DomainError::NotAllowed(why)) =
-            authorise(Role::FrontDesk, &branch(), item, 100, &l)
+        let Err(RuleError::NotAllowed(why)) = authorise(Role::FrontDesk, &branch(), item, 100, &l)
         else {
             panic!("front desk allowed")
         };
@@ -215,7 +214,7 @@ mod tests {
             exam_item_id: String::new(),
             note: String::new(),
         };
-        let Err(DomainError::Invalid(v)) = validate(&g, &l, "apt_1") else {
+        let Err(RuleError::Invalid(v)) = validate(&g, &l, "apt_1") else {
             panic!("accepted")
         };
         let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
@@ -231,7 +230,7 @@ mod tests {
         };
         assert!(matches!(
             validate(&ok, &l, ""),
-            Err(DomainError::Precondition(_))
+            Err(RuleError::Precondition(_))
         ));
         assert_eq!(
             validate(&ok, &l, "apt_1").unwrap(),

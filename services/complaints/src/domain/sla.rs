@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use service_kit::error::Violations;
 
 use super::{
-    DomainError,
+    RuleError,
     calendar::Calendar,
     check,
     vocab::{Level, Severity, Status},
@@ -30,7 +30,7 @@ pub struct Policy {
 
 impl Policy {
     /// Checks a policy an administrator sets.
-    pub fn validate(&self) -> Result<(), DomainError> {
+    pub fn validate(&self) -> Result<(), RuleError> {
         let mut v = Violations::new();
         v.check(
             (1..=MAX_WINDOW_MINUTES).contains(&self.acknowledge_minutes),
@@ -460,7 +460,7 @@ mod tests {
             warn_at_percent: 100,
             ..policy()
         };
-        let Err(DomainError::Invalid(v)) = bad.validate() else {
+        let Err(RuleError::Invalid(v)) = bad.validate() else {
             panic!("accepted")
         };
         let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use service_kit::{error::Violations, phone::Phone};
 
 use super::{
-    DomainError,
+    RuleError,
     calendar::Calendar,
     check, printable,
     sla::{Clocks, Policy},
@@ -276,7 +276,7 @@ pub struct Intake {
 }
 
 /// Intake's checks, all at once. Returns the parsed phone (if any).
-pub fn validate_intake(i: &Intake) -> Result<Option<Phone>, DomainError> {
+pub fn validate_intake(i: &Intake) -> Result<Option<Phone>, RuleError> {
     let mut v = Violations::new();
     v.check(i.channel.is_some(), "channel", "required");
     v.check(i.kind.is_some(), "kind", "required");
@@ -427,7 +427,7 @@ pub(crate) mod tests {
             summary: "x\0".into(),
             description: String::new(),
         };
-        let Err(DomainError::Invalid(v)) = validate_intake(&intake) else {
+        let Err(RuleError::Invalid(v)) = validate_intake(&intake) else {
             panic!("accepted")
         };
         let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();

@@ -1,5 +1,5 @@
 use hospital_proto::complaints as pb;
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use hospital_proto::complaints::{self as pb, complaints_event::Kind};
-use service_kit::backend_tests;
+use test_support::backend_tests;
 use tokio_stream::StreamExt;
 use tonic::Code;
 
@@ -30,7 +30,8 @@ async fn a_complaint_moves_through_its_lifecycle_with_a_timeline(backend: Backen
         ))
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .map(event);
     let mut c = s.client();
     c.acknowledge_work_order(req(
         &dir,

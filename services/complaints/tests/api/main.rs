@@ -8,4 +8,5 @@ mod figures;
 mod intake;
 mod lifecycle;
 mod recovery;
+mod schema;
 mod sla;

@@ -1,8 +1,6 @@
 use hospital_proto::{common, complaints as pb, scheduling as sched};
-use service_kit::{
-    auth::{OrgScope, Role},
-    backend_tests,
-};
+use service_kit::auth::{OrgScope, Role};
+use test_support::backend_tests;
 use tonic::Code;
 
 use crate::helpers::*;

@@ -1,5 +1,5 @@
 use hospital_proto::{common, complaints as pb, scheduling as sched};
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 
@@ -182,18 +182,22 @@ async fn timers_that_fell_due_while_the_service_was_down_fire_once_after_restart
         .expect("events")
         .unwrap()
         .unwrap();
-        if let Some(pb::complaints_event::Kind::Escalated(x)) = e.kind {
+        if let Some(pb::complaints_event::Kind::Escalated(x)) = e.event.unwrap().kind {
             escalations.push((x.to_level, x.reason));
         }
     }
     assert_eq!(
         escalations
             .iter()
-            .map(|(l, _)| l.as_str())
+            .map(|(l, _)| pb::Level::try_from(*l).unwrap().as_str_name())
             .collect::<Vec<_>>(),
         ["LEVEL_CITY", "LEVEL_PROVINCE", "LEVEL_GROUP"]
     );
-    assert!(escalations.iter().all(|(_, r)| r == "acknowledge_deadline"));
+    assert!(
+        escalations
+            .iter()
+            .all(|(_, r)| *r == pb::EscalationReason::AcknowledgeDeadline as i32)
+    );
     s.stop().await;
 }
 

@@ -3,10 +3,15 @@
 
 use hospital_proto::{common, scheduling as pb};
 use jiff::civil::{Date, Time};
-use service_kit::{Error, Result, clock::to_proto, error::Violations};
+use service_kit::{
+    Error, Result,
+    clock::to_proto,
+    edge::{date_out, required_date},
+    error::Violations,
+};
 
 use crate::{
-    app::{AddComplimentary, Visit},
+    app::{AddComplimentary, Visit, cancel_reason_out},
     domain::{
         appointment::{Appointment, CancelReason, Status},
         branch::{Branch, OpeningHours},
@@ -17,34 +22,6 @@ use crate::{
     },
     store::appointments::Change,
 };
-
-/// A date from the wire; `None` when unset or not a real date.
-pub fn date(d: Option<&common::Date>) -> Option<Date> {
-    let d = d?;
-    Date::new(
-        i16::try_from(d.year).ok()?,
-        i8::try_from(d.month).ok()?,
-        i8::try_from(d.day).ok()?,
-    )
-    .ok()
-}
-
-/// A required date, violation under `field` when missing or malformed.
-pub fn required_date(d: Option<&common::Date>, field: &str, v: &mut Violations) -> Option<Date> {
-    let parsed = date(d);
-    if parsed.is_none() {
-        v.add(field, "required, a valid calendar date");
-    }
-    parsed
-}
-
-pub fn date_out(d: Date) -> common::Date {
-    common::Date {
-        year: d.year().into(),
-        month: d.month().into(),
-        day: d.day().into(),
-    }
-}
 
 /// Minutes after midnight from a time of day; 24:00 is allowed as an end.
 pub fn minute(t: Option<&common::TimeOfDay>, field: &str, v: &mut Violations) -> u16 {
@@ -249,17 +226,6 @@ pub fn cancel_reason(r: i32) -> Result<CancelReason> {
     })
 }
 
-fn cancel_reason_out(r: Option<CancelReason>) -> pb::CancelReason {
-    match r {
-        None => pb::CancelReason::Unspecified,
-        Some(CancelReason::CustomerRequest) => pb::CancelReason::CustomerRequest,
-        Some(CancelReason::BranchRequest) => pb::CancelReason::BranchRequest,
-        Some(CancelReason::Duplicate) => pb::CancelReason::Duplicate,
-        Some(CancelReason::Health) => pb::CancelReason::Health,
-        Some(CancelReason::Other) => pb::CancelReason::Other,
-    }
-}
-
 pub fn customer_out(a: &Appointment) -> common::CustomerRef {
     common::CustomerRef {
         customer_id: a.customer.customer_id.clone(),
@@ -276,7 +242,9 @@ pub fn appointment_out(a: &Appointment) -> pb::Appointment {
         package_id: a.package_id.clone(),
         customer: Some(customer_out(a)),
         status: status_out(a.status) as i32,
-        cancel_reason: cancel_reason_out(a.cancel_reason) as i32,
+        cancel_reason: a
+            .cancel_reason
+            .map_or(pb::CancelReason::Unspecified, cancel_reason_out) as i32,
         cancel_note: a.cancel_note.clone(),
         version: a.version,
         created_at: Some(to_proto(a.created_at)),
@@ -363,23 +331,5 @@ pub fn visit_out(v: &Visit, now: jiff::Timestamp) -> pb::Visit {
         checked_in_at: v.appointment.checked_in_at.map(to_proto),
         entries: v.entries.iter().map(|e| entry_out(e, now)).collect(),
         completed: v.appointment.status == Status::Completed,
-    }
-}
-
-/// Fails with a field violation when a required id is empty or not printable text.
-pub fn required(value: &str, field: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        Err(Error::invalid(field, "required"))
-    } else if value.len() > 128 || value.chars().any(char::is_control) {
-        Err(Error::invalid(field, "at most 128 printable characters"))
-    } else {
-        Ok(())
-    }
-}
-
-/// Records a violation when a required id is empty or not printable text.
-pub fn require(v: &mut Violations, value: &str, field: &str) {
-    if let Err(Error::InvalidArgument(more)) = required(value, field) {
-        v.0.extend(more.0);
     }
 }

@@ -2,18 +2,17 @@
 
 mod convert;
 
-use std::pin::Pin;
-
 use hospital_proto::scheduling::{self as pb, scheduling_service_server::SchedulingService};
-use prost::Message;
 use service_kit::{
     Error,
-    auth::{OrgScope, Principal},
+    auth::OrgScope,
     clock::SharedClock,
+    edge::{
+        self, Reply, ReplyStream, date, merge, ok, principal, require, required, required_date,
+    },
     error::Violations,
 };
-use tokio_stream::{Stream, StreamExt};
-use tonic::{Request, Response, Status};
+use tonic::Request;
 
 use crate::{
     app::{self, Scheduling},
@@ -46,16 +45,6 @@ impl Api {
     }
 }
 
-type Reply<T> = Result<Response<T>, Status>;
-
-fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
-    Principal::from_request(req).map_err(Status::from)
-}
-
-fn ok<T>(value: T) -> Reply<T> {
-    Ok(Response::new(value))
-}
-
 /// A branch patch as it arrives, before decoding.
 struct RawPatch<'a> {
     name: Option<String>,
@@ -80,22 +69,6 @@ impl RawPatch<'_> {
             wait_promise_minutes: self.wait_promise_minutes,
             fasting_cutoff: time_in(self.cutoff, "fasting_arrival_cutoff", v),
         }
-    }
-}
-
-/// Merges decoding violations with the domain's, one entry per field.
-fn merge(mut edge: Violations, domain: Result<(), Error>) -> Result<(), Error> {
-    match domain {
-        Err(Error::InvalidArgument(more)) => {
-            for f in more.0 {
-                if !edge.0.iter().any(|e| e.field == f.field) {
-                    edge.0.push(f);
-                }
-            }
-            Err(Error::InvalidArgument(edge))
-        }
-        other if edge.is_empty() => other,
-        _ => edge.into_result(),
     }
 }
 
@@ -584,7 +557,7 @@ impl SchedulingService for Api {
         })
     }
 
-    type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::SchedulingEvent, Status>> + Send>>;
+    type SubscribeStream = ReplyStream<pb::SubscribeResponse>;
 
     async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {
         let p = principal(&req)?;
@@ -593,19 +566,13 @@ impl SchedulingService for Api {
         if !r.branch_id.is_empty() {
             self.app.get_branch(&p, &r.branch_id).await?;
         }
-        let stream = self
-            .app
-            .outbox()
-            .subscribe(r.after, p.scope.clone(), r.branch_id)
-            .map(|item| {
-                let published = item.map_err(Status::from)?;
-                let mut event =
-                    pb::SchedulingEvent::decode(published.payload.as_slice()).map_err(|e| {
-                        Status::internal(format!("corrupt event {}: {e}", published.event_id))
-                    })?;
-                event.position = published.position;
-                Ok(event)
-            });
-        ok(Box::pin(stream))
+        ok(edge::subscription(
+            self.app.outbox(),
+            &p,
+            r.after,
+            r.branch_id,
+            |e: &mut pb::SchedulingEvent, position| e.position = position,
+            |event| pb::SubscribeResponse { event: Some(event) },
+        ))
     }
 }

@@ -10,7 +10,7 @@ use service_kit::{
     db::{Backend, retry},
     error::Violations,
     ids::new_id,
-    requests::{check_request_id, next_page_token, page_size},
+    requests::{check_request_id, next_page_token, page_size, replay_on_failure},
 };
 
 use super::{Scheduling, audit, events, roles};
@@ -65,22 +65,18 @@ impl Scheduling {
         let mut v = Violations::new();
         check_request_id(&cmd.request_id, &mut v);
         v.into_result()?;
-        match self.try_book(p, &cmd).await {
-            Ok(apt) => Ok(apt),
-            // A retry whose first attempt went through: whatever this attempt ran into
-            // (the unique request id, the last place taken by that attempt, a slot that
-            // has started since), the answer is the first booking. Looking it up only
-            // here keeps the common path to one read and one transaction.
-            Err(e) => {
-                let existing =
-                    store::appointments::get_by_request(&mut *self.conn().await?, &cmd.request_id)
-                        .await?;
-                match existing {
-                    Some(existing) => replay(p, existing, &cmd),
-                    None => Err(e),
-                }
-            }
-        }
+        // A retry whose first attempt went through gets the first booking, whatever this
+        // attempt ran into. Looking it up only on failure keeps the common path to one
+        // read and one transaction.
+        let lookup = || async {
+            let existing =
+                store::appointments::get_by_request(&mut *self.conn().await?, &cmd.request_id)
+                    .await?;
+            existing.map(|e| replay(p, e, &cmd)).transpose()
+        };
+        Ok(replay_on_failure(self.try_book(p, &cmd), lookup)
+            .await?
+            .into_inner())
     }
 
     async fn try_book(&self, p: &Principal, cmd: &BookCommand) -> Result<Appointment> {
@@ -310,7 +306,7 @@ impl Scheduling {
             .await?;
             let kind = events::Kind::AppointmentCancelled(pb::AppointmentCancelled {
                 appointment_id: next.id.clone(),
-                reason: reason.as_str().to_owned(),
+                reason: events::cancel_reason_out(reason) as i32,
                 note: next.cancel_note.clone(),
             });
             events::publish_for(&mut tx, &next, now, kind).await?;

@@ -6,10 +6,10 @@ use service_kit::{
     auth::Principal,
     db::retry,
     ids::new_id,
-    requests::{next_page_token, page_size},
+    requests::{Created, create_once, next_page_token, page_size, with_request_id},
 };
 
-use super::{Scheduling, events, roles, with_request_id};
+use super::{Scheduling, events, roles};
 use crate::{
     domain::branch::{self, Branch, BranchPatch, Region},
     store::{self, branches::ListFilter},
@@ -49,48 +49,35 @@ impl Scheduling {
             branch::new_branch(new_id("br"), &cmd.code, cmd.region, cmd.patch, now),
         )?;
         p.check_region(&new.region.path())?;
-        if let Some(existing) =
-            store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id).await?
-        {
-            p.check_branch(&existing.id, &existing.region.path())?;
-            return Ok(existing);
-        }
-        let created = retry(|| async {
-            let mut tx = self.db.begin().await?;
-            store::branches::insert(&mut tx, &new, &cmd.request_id).await?;
-            events::publish(
-                &mut tx,
-                &new.id,
-                &new.region.path(),
-                now,
-                changed(&new, true),
-            )
+        let lookup = || async {
+            store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id).await
+        };
+        let insert = || async {
+            retry(|| async {
+                let mut tx = self.db.begin().await?;
+                store::branches::insert(&mut tx, &new, &cmd.request_id).await?;
+                events::publish(
+                    &mut tx,
+                    &new.id,
+                    &new.region.path(),
+                    now,
+                    changed(&new, true),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            })
             .await?;
-            tx.commit().await?;
-            Ok(())
-        })
-        .await;
-        match created {
-            Ok(()) => {
-                self.outbox.notify();
-                Ok(new)
+            self.outbox.notify();
+            Ok(new.clone())
+        };
+        let taken = || Error::AlreadyExists(format!("branch code {} is already used", new.code));
+        match create_once(lookup, insert, taken).await? {
+            Created::New(branch) => Ok(branch),
+            Created::Replayed(existing) => {
+                p.check_branch(&existing.id, &existing.region.path())?;
+                Ok(existing)
             }
-            Err(Error::AlreadyExists(_)) => {
-                // Either a concurrent retry of this request won, or the code is taken.
-                match store::branches::get_by_request(&mut *self.conn().await?, &cmd.request_id)
-                    .await?
-                {
-                    Some(existing) => {
-                        p.check_branch(&existing.id, &existing.region.path())?;
-                        Ok(existing)
-                    }
-                    None => Err(Error::AlreadyExists(format!(
-                        "branch code {} is already used",
-                        new.code
-                    ))),
-                }
-            }
-            Err(e) => Err(e),
         }
     }
 

@@ -4,10 +4,10 @@ use service_kit::{
     Error, Result,
     auth::Principal,
     ids::new_id,
-    requests::{next_page_token, page_size},
+    requests::{create_once, next_page_token, page_size, with_request_id},
 };
 
-use super::{Scheduling, roles, with_request_id};
+use super::{Scheduling, roles};
 use crate::{
     domain::catalogue::{self, ExamItem, Package},
     store,
@@ -64,26 +64,16 @@ impl Scheduling {
             created_at: self.clock.now(),
         };
         with_request_id(&cmd.request_id, catalogue::validate_item(&item))?;
-        let mut conn = self.conn().await?;
-        if let Some(existing) =
-            store::catalogue::item_by_request(&mut conn, &cmd.request_id).await?
-        {
-            return Ok(existing);
-        }
-        match store::catalogue::insert_item(&mut conn, &item, &cmd.request_id).await {
-            Ok(()) => Ok(item),
-            Err(Error::AlreadyExists(_)) => {
-                store::catalogue::item_by_request(&mut conn, &cmd.request_id)
-                    .await?
-                    .ok_or_else(|| {
-                        Error::AlreadyExists(format!(
-                            "exam item code {} is already used",
-                            item.code
-                        ))
-                    })
-            }
-            Err(e) => Err(e),
-        }
+        let lookup = || async {
+            store::catalogue::item_by_request(&mut *self.conn().await?, &cmd.request_id).await
+        };
+        let insert = || async {
+            store::catalogue::insert_item(&mut *self.conn().await?, &item, &cmd.request_id).await?;
+            Ok(item.clone())
+        };
+        let taken =
+            || Error::AlreadyExists(format!("exam item code {} is already used", item.code));
+        Ok(create_once(lookup, insert, taken).await?.into_inner())
     }
 
     /// Exam items by code.
@@ -112,52 +102,39 @@ impl Scheduling {
                 cmd.price_minor,
             ),
         )?;
-        let mut tx = self.db.begin().await?;
-        if let Some(existing) =
-            store::catalogue::package_by_request(&mut tx, &cmd.request_id).await?
-        {
-            return Ok(existing);
-        }
-        let items = store::catalogue::items_by_ids(&mut tx, &cmd.exam_item_ids).await?;
-        if items.len() != cmd.exam_item_ids.len() {
-            let missing: Vec<_> = cmd
-                .exam_item_ids
-                .iter()
-                .filter(|id| !items.iter().any(|i| &i.id == *id))
-                .cloned()
-                .collect();
-            return Err(Error::invalid(
-                "exam_item_ids",
-                format!("unknown exam items: {}", missing.join(", ")),
-            ));
-        }
-        let package = Package {
-            id: new_id("pkg"),
-            code: cmd.code,
-            name: cmd.name.trim().to_owned(),
-            items,
-            currency: cmd.currency,
-            price_minor: cmd.price_minor,
-            created_at: self.clock.now(),
+        let lookup = || async {
+            store::catalogue::package_by_request(&mut *self.conn().await?, &cmd.request_id).await
         };
-        match store::catalogue::insert_package(&mut tx, &package, &cmd.request_id).await {
-            Ok(()) => {
-                tx.commit().await?;
-                Ok(package)
+        let insert = || async {
+            let mut tx = self.db.begin().await?;
+            let items = store::catalogue::items_by_ids(&mut tx, &cmd.exam_item_ids).await?;
+            if items.len() != cmd.exam_item_ids.len() {
+                let missing: Vec<_> = cmd
+                    .exam_item_ids
+                    .iter()
+                    .filter(|id| !items.iter().any(|i| &i.id == *id))
+                    .cloned()
+                    .collect();
+                return Err(Error::invalid(
+                    "exam_item_ids",
+                    format!("unknown exam items: {}", missing.join(", ")),
+                ));
             }
-            Err(Error::AlreadyExists(_)) => {
-                drop(tx);
-                store::catalogue::package_by_request(&mut *self.conn().await?, &cmd.request_id)
-                    .await?
-                    .ok_or_else(|| {
-                        Error::AlreadyExists(format!(
-                            "package code {} is already used",
-                            package.code
-                        ))
-                    })
-            }
-            Err(e) => Err(e),
-        }
+            let package = Package {
+                id: new_id("pkg"),
+                code: cmd.code.clone(),
+                name: cmd.name.trim().to_owned(),
+                items,
+                currency: cmd.currency.clone(),
+                price_minor: cmd.price_minor,
+                created_at: self.clock.now(),
+            };
+            store::catalogue::insert_package(&mut tx, &package, &cmd.request_id).await?;
+            tx.commit().await?;
+            Ok(package)
+        };
+        let taken = || Error::AlreadyExists(format!("package code {} is already used", cmd.code));
+        Ok(create_once(lookup, insert, taken).await?.into_inner())
     }
 
     /// One package.

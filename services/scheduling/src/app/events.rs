@@ -12,7 +12,10 @@ use service_kit::{
 };
 use sqlx::AnyConnection;
 
-use crate::domain::{appointment::Appointment, branch::Branch};
+use crate::domain::{
+    appointment::{Appointment, CancelReason},
+    branch::Branch,
+};
 
 pub(crate) use pb::scheduling_event::Kind;
 
@@ -73,5 +76,16 @@ pub(crate) fn customer_ref(apt: &Appointment) -> common::CustomerRef {
         customer_id: apt.customer.customer_id.clone(),
         name: apt.customer.name.clone(),
         phone_masked: apt.customer.phone.masked(),
+    }
+}
+
+/// A cancellation reason on the wire (events and replies).
+pub fn cancel_reason_out(r: CancelReason) -> pb::CancelReason {
+    match r {
+        CancelReason::CustomerRequest => pb::CancelReason::CustomerRequest,
+        CancelReason::BranchRequest => pb::CancelReason::BranchRequest,
+        CancelReason::Duplicate => pb::CancelReason::Duplicate,
+        CancelReason::Health => pb::CancelReason::Health,
+        CancelReason::Other => pb::CancelReason::Other,
     }
 }

@@ -17,7 +17,6 @@ use service_kit::{
     clock::SharedClock,
     db::Db,
     events::Outbox,
-    requests::check_request_id,
 };
 use sqlx::AnyConnection;
 
@@ -25,14 +24,14 @@ pub use appointments::{BookCommand, ListAppointments};
 pub use branches::{CreateBranch, UpdateBranch};
 pub use capacity::GenerateReport;
 pub use catalogue::{CreateExamItem, CreatePackage};
+pub use events::cancel_reason_out;
 pub use recovery::{AddComplimentary, Granted};
 pub use visits::Visit;
 
 use crate::{
-    domain::{DomainError, branch::Branch, catalogue::Package},
+    domain::{branch::Branch, catalogue::Package},
     store,
 };
-use service_kit::error::Violations;
 
 /// Who may do what. Scope (which branches) is checked separately, against the data.
 pub(crate) mod roles {
@@ -119,22 +118,6 @@ pub(crate) async fn audit(
         detail,
     };
     store::appointments::record(tx, appointment_id, &change).await
-}
-
-/// The result of a create's own validation, with the `request_id` check folded in, so a
-/// client sees every bad field at once.
-pub(crate) fn with_request_id<T>(request_id: &str, checked: Result<T, DomainError>) -> Result<T> {
-    let mut v = Violations::new();
-    check_request_id(request_id, &mut v);
-    match checked {
-        Ok(t) if v.is_empty() => Ok(t),
-        Err(DomainError::Invalid(more)) => {
-            v.0.extend(more.0);
-            Err(Error::InvalidArgument(v))
-        }
-        Err(e) if v.is_empty() => Err(e.into()),
-        _ => Err(Error::InvalidArgument(v)),
-    }
 }
 
 impl Scheduling {

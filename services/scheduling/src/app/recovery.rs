@@ -12,12 +12,12 @@ use service_kit::{
     auth::Principal,
     clock::{from_micros, to_micros},
     db::{Tx, retry},
+    requests::{replay_on_failure, with_request_id},
 };
 
 use super::{
     Scheduling, audit, events, roles,
     visits::{new_entry, replan, save_changed},
-    with_request_id,
 };
 use crate::{
     domain::{
@@ -97,25 +97,21 @@ impl Scheduling {
                 reference: cmd.reference.trim().to_owned(),
                 added_at: now,
             };
-            match self.try_grant(p, item).await {
-                Ok(granted) => return Ok(granted),
+            // Whatever an attempt runs into (a unique constraint, the item already given,
+            // the visit completed since), a concurrent attempt of the same request may have
+            // gone through: then the answer is that grant.
+            let lookup = || self.replay_grant(p, &cmd);
+            match replay_on_failure(self.try_grant(p, item), lookup).await {
+                Ok(granted) => return Ok(granted.into_inner()),
                 // The appointment or its visit moved on since it was read: look again.
                 Err(e) if changed_concurrently(&e) => continue,
-                // Whatever this attempt ran into (a unique constraint, the item already
-                // given, the visit completed since), a concurrent attempt of the same request
-                // may have gone through: then the answer is that grant.
-                Err(e) => {
-                    if let Some(done) = self.replay_grant(p, &cmd).await? {
-                        return Ok(done);
-                    }
-                    return Err(match e {
-                        Error::AlreadyExists(_) => Error::FailedPrecondition(format!(
-                            "exam item {} was already given on appointment {}",
-                            cmd.exam_item_id, cmd.appointment_id
-                        )),
-                        e => e,
-                    });
+                Err(Error::AlreadyExists(_)) => {
+                    return Err(Error::FailedPrecondition(format!(
+                        "exam item {} was already given on appointment {}",
+                        cmd.exam_item_id, cmd.appointment_id
+                    )));
                 }
+                Err(e) => return Err(e),
             }
         }
         Err(Error::Aborted(

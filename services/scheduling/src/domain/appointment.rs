@@ -9,7 +9,7 @@
 
 use jiff::Timestamp;
 
-use super::{DomainError, branch::Branch, calendar::Slot, customer::Customer};
+use super::{RuleError, branch::Branch, calendar::Slot, customer::Customer};
 
 /// Where an appointment is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,36 +129,33 @@ pub struct Appointment {
     pub updated_at: Timestamp,
 }
 
-fn illegal(from: Status, action: &'static str) -> DomainError {
-    DomainError::IllegalTransition {
+fn illegal(from: Status, action: &'static str) -> RuleError {
+    RuleError::IllegalTransition {
+        subject: "an appointment",
         from: from.as_str(),
         action,
     }
 }
 
 /// Whether the appointment may move to another slot.
-pub fn can_reschedule(
-    apt: &Appointment,
-    new_slot: &Slot,
-    now: Timestamp,
-) -> Result<(), DomainError> {
+pub fn can_reschedule(apt: &Appointment, new_slot: &Slot, now: Timestamp) -> Result<(), RuleError> {
     if apt.status != Status::Booked {
         return Err(illegal(apt.status, "reschedule"));
     }
     if new_slot.branch_id != apt.branch_id {
         // Each branch's feed must see its own bookings come and go: moving to another
         // branch is a cancellation here and a booking there.
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "the new slot is at another branch: cancel and book there instead".into(),
         ));
     }
     if new_slot.id == apt.slot.id {
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "the appointment is already in that slot".into(),
         ));
     }
     if new_slot.starts_at <= now {
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "the new slot has already started".into(),
         ));
     }
@@ -166,25 +163,25 @@ pub fn can_reschedule(
 }
 
 /// Validates a cancellation.
-pub fn can_cancel(apt: &Appointment, reason: CancelReason, note: &str) -> Result<(), DomainError> {
+pub fn can_cancel(apt: &Appointment, reason: CancelReason, note: &str) -> Result<(), RuleError> {
     if apt.status != Status::Booked {
         return Err(illegal(apt.status, "cancel"));
     }
     if reason == CancelReason::Other && note.trim().is_empty() {
         let mut v = service_kit::error::Violations::new();
         v.add("note", "required when the reason is OTHER");
-        return Err(DomainError::Invalid(v));
+        return Err(RuleError::Invalid(v));
     }
     Ok(())
 }
 
 /// A no-show can be recorded only once the slot's arrival window has passed.
-pub fn can_mark_no_show(apt: &Appointment, now: Timestamp) -> Result<(), DomainError> {
+pub fn can_mark_no_show(apt: &Appointment, now: Timestamp) -> Result<(), RuleError> {
     if apt.status != Status::Booked {
         return Err(illegal(apt.status, "mark as no-show"));
     }
     if now < apt.slot.ends_at {
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "the arrival window has not ended yet".into(),
         ));
     }
@@ -192,13 +189,13 @@ pub fn can_mark_no_show(apt: &Appointment, now: Timestamp) -> Result<(), DomainE
 }
 
 /// Check-in happens on the appointment's day, in the branch's time zone.
-pub fn can_check_in(apt: &Appointment, branch: &Branch, now: Timestamp) -> Result<(), DomainError> {
+pub fn can_check_in(apt: &Appointment, branch: &Branch, now: Timestamp) -> Result<(), RuleError> {
     if apt.status != Status::Booked {
         return Err(illegal(apt.status, "check in"));
     }
     let today = branch.local_date(now);
     if today != apt.slot.date {
-        return Err(DomainError::Precondition(format!(
+        return Err(RuleError::Precondition(format!(
             "the appointment is for {}, today at the branch is {today}",
             apt.slot.date
         )));
@@ -258,11 +255,11 @@ mod tests {
             let apt = appointment(status);
             assert!(matches!(
                 can_cancel(&apt, CancelReason::CustomerRequest, ""),
-                Err(DomainError::IllegalTransition { .. })
+                Err(RuleError::IllegalTransition { .. })
             ));
             assert!(matches!(
                 can_mark_no_show(&apt, later),
-                Err(DomainError::IllegalTransition { .. })
+                Err(RuleError::IllegalTransition { .. })
             ));
         }
         assert!(
@@ -287,7 +284,7 @@ mod tests {
         let apt = appointment(Status::Booked);
         assert!(matches!(
             can_cancel(&apt, CancelReason::Other, " "),
-            Err(DomainError::Invalid(_))
+            Err(RuleError::Invalid(_))
         ));
     }
 }

@@ -8,7 +8,7 @@ use jiff::{
 use serde::{Deserialize, Serialize};
 use service_kit::error::Violations;
 
-use super::{DomainError, check};
+use super::{RuleError, check};
 
 /// The default branch time zone.
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
@@ -231,7 +231,7 @@ pub fn new_branch(
     region: Region,
     patch: BranchPatch,
     now: Timestamp,
-) -> Result<Branch, DomainError> {
+) -> Result<Branch, RuleError> {
     let mut v = Violations::new();
     v.check(
         (2..=32).contains(&code.len())
@@ -334,9 +334,7 @@ mod tests {
             city: String::new(),
         };
         let err = new_branch("br_1".into(), "x", bad_region, p, Timestamp::UNIX_EPOCH).unwrap_err();
-        let DomainError::Invalid(v) = err else {
-            panic!()
-        };
+        let RuleError::Invalid(v) = err else { panic!() };
         let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
         for f in [
             "code",

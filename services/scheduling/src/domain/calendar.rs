@@ -7,7 +7,7 @@ use jiff::{
 };
 use service_kit::error::Violations;
 
-use super::{DomainError, branch::Branch, catalogue::Package, check};
+use super::{RuleError, branch::Branch, catalogue::Package, check};
 
 /// The longest range slots are generated for in one call.
 pub const MAX_GENERATE_DAYS: i64 = 92;
@@ -89,7 +89,7 @@ pub fn time_to_minute(t: Time) -> u16 {
 
 /// Checks a template against the branch's opening hours: windows inside opening hours,
 /// not overlapping on a day, each with a capacity.
-pub fn validate_template(branch: &Branch, windows: &[TemplateWindow]) -> Result<(), DomainError> {
+pub fn validate_template(branch: &Branch, windows: &[TemplateWindow]) -> Result<(), RuleError> {
     let mut v = Violations::new();
     for (i, w) in windows.iter().enumerate() {
         let field = format!("windows[{i}]");
@@ -125,7 +125,7 @@ pub fn validate_range(
     from: Option<Date>,
     to: Option<Date>,
     max_days: i64,
-) -> Result<(Date, Date), DomainError> {
+) -> Result<(Date, Date), RuleError> {
     let mut v = Violations::new();
     v.check(from.is_some(), "from", "required, a valid date");
     v.check(to.is_some(), "to", "required, a valid date");
@@ -133,7 +133,7 @@ pub fn validate_range(
     let (from, to) = (from.unwrap_or_default(), to.unwrap_or_default());
     let days = (to - from).get_days() as i64;
     if to < from || days > max_days {
-        return Err(DomainError::Invalid({
+        return Err(RuleError::Invalid({
             let mut v = Violations::new();
             v.add(
                 "to",
@@ -214,19 +214,19 @@ pub fn check_bookable(
     package: &Package,
     slot: &Slot,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), RuleError> {
     if slot.starts_at <= now {
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "the slot has already started".into(),
         ));
     }
     if branch.hours_on(slot.date).is_none() {
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "the branch is closed that day".into(),
         ));
     }
     if package.fasting_required() && slot.start > time_to_minute(branch.fasting_cutoff) {
-        return Err(DomainError::Precondition(format!(
+        return Err(RuleError::Precondition(format!(
             "the package needs fasting: choose a slot starting by {}",
             branch.fasting_cutoff
         )));
@@ -240,7 +240,7 @@ pub fn check_bookable(
         },
         now,
     ) {
-        return Err(DomainError::Precondition(
+        return Err(RuleError::Precondition(
             "the package does not fit between the slot and closing time".into(),
         ));
     }
@@ -340,7 +340,7 @@ mod tests {
             window(2, 8 * 60, 9 * 60),
             window(2, 8 * 60 + 30, 9 * 60 + 30),
         ];
-        let Err(DomainError::Invalid(v)) = validate_template(&b, &bad) else {
+        let Err(RuleError::Invalid(v)) = validate_template(&b, &bad) else {
             panic!()
         };
         let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();

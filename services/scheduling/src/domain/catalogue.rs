@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use service_kit::error::Violations;
 
-use super::{DomainError, check};
+use super::{RuleError, check};
 
 /// One exam item (a station's work: blood draw, ultrasound, ECG …).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +69,7 @@ fn check_code(code: &str, v: &mut Violations) {
 }
 
 /// Validates a new exam item.
-pub fn validate_item(item: &ExamItem) -> Result<(), DomainError> {
+pub fn validate_item(item: &ExamItem) -> Result<(), RuleError> {
     let mut v = Violations::new();
     check_code(&item.code, &mut v);
     v.check(!item.name.trim().is_empty(), "name", "required");
@@ -89,7 +89,7 @@ pub fn validate_package(
     item_ids: &[String],
     currency: &str,
     price_minor: i64,
-) -> Result<(), DomainError> {
+) -> Result<(), RuleError> {
     let mut v = Violations::new();
     check_code(code, &mut v);
     v.check(!name.trim().is_empty(), "name", "required");

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use service_kit::{auth::OrgScope, error::Violations};
 
 use super::{
-    DomainError,
+    RuleError,
     appointment::{Appointment, Status},
     catalogue::ExamItem,
     check,
@@ -80,7 +80,7 @@ fn printable(s: &str) -> bool {
 }
 
 /// Checks every field of a grant at once; returns the parsed cost bearer.
-pub fn validate_grant(g: &GrantInput<'_>) -> Result<OrgScope, DomainError> {
+pub fn validate_grant(g: &GrantInput<'_>) -> Result<OrgScope, RuleError> {
     let mut v = Violations::new();
     for (value, field) in [
         (g.appointment_id, "appointment_id"),
@@ -116,7 +116,7 @@ pub fn can_add_complimentary(
     item: &ExamItem,
     in_visit: &[&str],
     granted: &[ComplimentaryItem],
-) -> Result<(), DomainError> {
+) -> Result<(), RuleError> {
     let why = match apt.status {
         Status::Booked | Status::CheckedIn => None,
         Status::Completed => Some("the visit is already completed"),
@@ -124,19 +124,19 @@ pub fn can_add_complimentary(
         Status::NoShow => Some("the customer did not come (no-show)"),
     };
     if let Some(why) = why {
-        return Err(DomainError::Precondition(format!(
+        return Err(RuleError::Precondition(format!(
             "{why}: a complimentary item can only be added to a booked appointment or a \
              visit under way"
         )));
     }
     if let Some(g) = granted.iter().find(|g| g.exam_item_id == item.id) {
-        return Err(DomainError::Precondition(format!(
+        return Err(RuleError::Precondition(format!(
             "{} ({}) was already given on this appointment (request {})",
             item.name, item.id, g.request_id
         )));
     }
     if in_visit.contains(&item.id.as_str()) {
-        return Err(DomainError::Precondition(format!(
+        return Err(RuleError::Precondition(format!(
             "{} ({}) is already part of this visit",
             item.name, item.id
         )));
@@ -245,9 +245,9 @@ mod tests {
         }
     }
 
-    fn fields(e: DomainError) -> Vec<String> {
+    fn fields(e: RuleError) -> Vec<String> {
         match e {
-            DomainError::Invalid(v) => v.0.into_iter().map(|f| f.field).collect(),
+            RuleError::Invalid(v) => v.0.into_iter().map(|f| f.field).collect(),
             other => panic!("expected invalid input, got {other:?}"),
         }
     }
@@ -267,7 +267,7 @@ mod tests {
             (Status::NoShow, "no-show"),
         ] {
             match can_add_complimentary(&appointment(status), &item("eye"), &[], &[]) {
-                Err(DomainError::Precondition(m)) => assert!(m.contains(why), "{m}"),
+                Err(RuleError::Precondition(m)) => assert!(m.contains(why), "{m}"),
                 other => panic!("{status:?}: {other:?}"),
             }
         }
@@ -277,9 +277,9 @@ mod tests {
     fn an_item_the_customer_already_has_is_refused() {
         let apt = appointment(Status::CheckedIn);
         let in_package = can_add_complimentary(&apt, &item("ecg"), &["eye", "ecg"], &[]);
-        assert!(matches!(in_package, Err(DomainError::Precondition(m)) if m.contains("part of")));
+        assert!(matches!(in_package, Err(RuleError::Precondition(m)) if m.contains("part of")));
         let granted = can_add_complimentary(&apt, &item("ecg"), &[], &[grant("r-1", "ecg")]);
-        assert!(matches!(granted, Err(DomainError::Precondition(m)) if m.contains("r-1")));
+        assert!(matches!(granted, Err(RuleError::Precondition(m)) if m.contains("r-1")));
         assert!(can_add_complimentary(&apt, &item("eye"), &[], &[grant("r-1", "ecg")]).is_ok());
     }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::DomainError;
+use super::RuleError;
 
 /// Where one exam item of a visit stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +134,7 @@ pub fn breach_threshold(now: Timestamp, promise_minutes: u32) -> Timestamp {
 }
 
 /// Checks that `entry` may move from its status to `to`.
-pub fn check_step(entry: &QueueEntry, to: EntryStatus) -> Result<(), DomainError> {
+pub fn check_step(entry: &QueueEntry, to: EntryStatus) -> Result<(), RuleError> {
     let ok = matches!(
         (entry.status, to),
         (EntryStatus::Waiting, EntryStatus::Called)
@@ -144,7 +144,7 @@ pub fn check_step(entry: &QueueEntry, to: EntryStatus) -> Result<(), DomainError
     if ok {
         Ok(())
     } else {
-        Err(DomainError::Precondition(format!(
+        Err(RuleError::Precondition(format!(
             "exam item is {}, cannot move it to {}",
             entry.status.as_str(),
             to.as_str()

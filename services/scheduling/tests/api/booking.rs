@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use hospital_proto::scheduling as pb;
 use tonic::Code;
 
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 

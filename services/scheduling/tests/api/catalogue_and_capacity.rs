@@ -1,7 +1,7 @@
 use hospital_proto::{common, scheduling as pb};
 use tonic::Code;
 
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 

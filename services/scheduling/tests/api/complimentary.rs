@@ -8,7 +8,7 @@ use service_kit::auth::{OrgScope, Role};
 use tokio_stream::StreamExt;
 use tonic::Code;
 
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 
@@ -121,7 +121,8 @@ async fn gift_events(app: &TestApp) -> Vec<pb::ComplimentaryItemAdded> {
         ))
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .map(event);
     let mut out = Vec::new();
     while let Ok(Some(event)) =
         tokio::time::timeout(Duration::from_millis(500), stream.next()).await

@@ -16,7 +16,7 @@ use sqlx::Row;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 
@@ -52,7 +52,8 @@ async fn consume(
         ))
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .map(event);
     let mut applied = 0;
     while let Ok(Some(event)) =
         tokio::time::timeout(Duration::from_millis(700), stream.next()).await
@@ -171,7 +172,8 @@ async fn events_arrive_in_position_order_and_resume_after_a_position(backend: Ba
                 ))
                 .await
                 .unwrap()
-                .into_inner();
+                .into_inner()
+                .map(event);
             let mut out = Vec::new();
             while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(400), s.next()).await
             {
@@ -225,7 +227,8 @@ async fn branch_tokens_see_only_their_branch_events(backend: Backend) {
         ))
         .await
         .unwrap()
-        .into_inner();
+        .into_inner()
+        .map(event);
     let mut seen = Vec::new();
     while let Ok(Some(e)) = tokio::time::timeout(Duration::from_millis(400), s.next()).await {
         seen.push(e.unwrap());

@@ -8,6 +8,7 @@ mod catalogue_and_capacity;
 mod complimentary;
 mod events;
 mod rescheduling;
+mod schema;
 mod scope;
 mod serving;
 mod validation;

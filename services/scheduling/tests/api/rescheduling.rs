@@ -1,5 +1,5 @@
 use hospital_proto::scheduling as pb;
-use service_kit::backend_tests;
+use test_support::backend_tests;
 use tonic::Code;
 
 use crate::{booking::slot_state, helpers::*};

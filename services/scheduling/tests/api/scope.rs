@@ -4,7 +4,7 @@ use hospital_proto::{common, scheduling as pb};
 use service_kit::auth::{OrgScope, Role};
 use tonic::Code;
 
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 

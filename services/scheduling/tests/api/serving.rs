@@ -4,7 +4,8 @@ use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
 };
 
-use service_kit::backend_tests;
+use service_kit::service::Spec;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 
@@ -12,14 +13,14 @@ backend_tests!(health_and_reflection_answer_without_a_token);
 
 async fn health_and_reflection_answer_without_a_token(backend: Backend) {
     let app = spawn_app(backend).await;
-    let addr = app.running.as_ref().unwrap().addr;
+    let addr = app.addr();
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
         .await
         .unwrap();
     let mut health = HealthClient::new(channel.clone());
-    for service in [scheduling_service::SERVICE_NAME, ""] {
+    for service in [<scheduling_service::Service as Spec>::GRPC_NAME, ""] {
         let status = health
             .check(HealthCheckRequest {
                 service: service.into(),
@@ -51,7 +52,7 @@ async fn health_and_reflection_answer_without_a_token(backend: Backend) {
     };
     let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
     assert!(
-        names.contains(&scheduling_service::SERVICE_NAME),
+        names.contains(&<scheduling_service::Service as Spec>::GRPC_NAME),
         "{names:?}"
     );
     assert!(names.contains(&"grpc.health.v1.Health"), "{names:?}");
@@ -71,9 +72,9 @@ async fn health_goes_not_serving_while_the_database_is_unreachable() {
         unreachable!()
     };
     let mut app = spawn_app(backend).await;
-    app.settings.server.health_probe_interval_ms = 50;
+    app.settings().server.health_probe_interval_ms = 50;
     app.restart().await;
-    let addr = app.running.as_ref().unwrap().addr;
+    let addr = app.addr();
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
         .unwrap()
         .connect()
@@ -101,7 +102,7 @@ async fn health_goes_not_serving_while_the_database_is_unreachable() {
         }
         panic!("{name:?} never became {want:?}");
     };
-    let url = app.settings.database.url.expose_secret().to_owned();
+    let url = app.settings().database.url.expose_secret().to_owned();
     let db = url.rsplit('/').next().unwrap().to_owned();
     let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
     let sql = |q: String| sqlx::query(sqlx::AssertSqlSafe(q));
@@ -120,7 +121,11 @@ async fn health_goes_not_serving_while_the_database_is_unreachable() {
     .execute(&mut admin)
     .await
     .unwrap();
-    wait_for(scheduling_service::SERVICE_NAME, ServingStatus::NotServing).await;
+    wait_for(
+        <scheduling_service::Service as Spec>::GRPC_NAME,
+        ServingStatus::NotServing,
+    )
+    .await;
     // Liveness is not tied to the database, so an orchestrator does not restart the pod.
     assert_eq!(status("").await, ServingStatus::Serving as i32);
 
@@ -128,7 +133,11 @@ async fn health_goes_not_serving_while_the_database_is_unreachable() {
         .execute(&mut admin)
         .await
         .unwrap();
-    wait_for(scheduling_service::SERVICE_NAME, ServingStatus::Serving).await;
+    wait_for(
+        <scheduling_service::Service as Spec>::GRPC_NAME,
+        ServingStatus::Serving,
+    )
+    .await;
     health
         .check(HealthCheckRequest {
             service: String::new(),

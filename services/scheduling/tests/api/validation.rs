@@ -3,7 +3,7 @@
 
 use hospital_proto::{common, scheduling as pb};
 
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 

@@ -5,7 +5,7 @@ use service_kit::auth::{OrgScope, Role};
 use tokio_stream::StreamExt;
 use tonic::Code;
 
-use service_kit::backend_tests;
+use test_support::backend_tests;
 
 use crate::helpers::*;
 
@@ -99,7 +99,9 @@ async fn check_in_routes_fasting_items_first_then_the_shortest_queue(backend: Ba
     app.stop().await;
 }
 
-async fn subscribe(app: &TestApp) -> tonic::Streaming<pb::SchedulingEvent> {
+async fn subscribe(
+    app: &TestApp,
+) -> impl tokio_stream::Stream<Item = Result<pb::SchedulingEvent, tonic::Status>> + Unpin + use<> {
     app.client()
         .subscribe(req(
             &app.admin,
@@ -111,10 +113,11 @@ async fn subscribe(app: &TestApp) -> tonic::Streaming<pb::SchedulingEvent> {
         .await
         .unwrap()
         .into_inner()
+        .map(event)
 }
 
 async fn breaches_until_quiet(
-    stream: &mut tonic::Streaming<pb::SchedulingEvent>,
+    stream: &mut (impl tokio_stream::Stream<Item = Result<pb::SchedulingEvent, tonic::Status>> + Unpin),
     quiet: Duration,
 ) -> Vec<pb::WaitPromiseBreached> {
     let mut out = Vec::new();
@@ -183,7 +186,7 @@ async fn a_wait_that_ran_out_while_the_service_was_down_is_flagged_once(backend:
     let visit = check_in(&app, &a).await;
     // The service is down while the wait runs out; after the restart the sweeper or the
     // station's call (whichever comes first) flags it, once.
-    app.running.take().unwrap().stop().await.unwrap();
+    app.svc.stop().await;
     app.advance(45);
     app.restart().await;
     let mut events = subscribe(&app).await;

@@ -1,5 +1,4 @@
-//! Test support shared by every service's behaviour tests (feature `testing`): the two
-//! backends, a fresh database per test, and a macro that runs one test body on both.
+//! The two backends, a fresh database per test, and a macro that runs one test body on both.
 
 use std::path::Path;
 
@@ -64,7 +63,7 @@ macro_rules! backend_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name($crate::testing::Backend::Sqlite).await
+                    super::$name($crate::Backend::Sqlite).await
                 }
             )*
         }
@@ -72,7 +71,7 @@ macro_rules! backend_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(backend) = $crate::testing::Backend::postgres() {
+                    if let Some(backend) = $crate::Backend::postgres() {
                         super::$name(backend).await
                     }
                 }

@@ -1,0 +1,167 @@
+//! Test support for every service's behaviour tests and the end-to-end tests: a dev-dependency
+//! only.
+//!
+//! - [`Backend`] and [`backend_tests!`]: one test body on SQLite and on PostgreSQL;
+//! - [`World`]: a test's temporary folder, backend, manual clock and token issuer, shared
+//!   by every service the test starts;
+//! - [`TestService`]: any service in-process on port 0 with a fresh database, restarted on
+//!   the same port and database, stopped;
+//! - [`req`], [`bad_fields`], [`eventually`], [`reflected_services`]: the calls tests make;
+//! - [`schema`]: the tables, columns and indexes of a migrated database, to hold the two
+//!   dialects' migrations in step;
+//! - [`scheduling`]: branches, items, packages, slots, booked and checked-in customers.
+
+#![warn(missing_docs)]
+
+mod backend;
+pub mod scheduling;
+pub mod schema;
+mod service;
+
+use std::future::Future;
+
+use jiff::{SignedDuration, Timestamp};
+use secrecy::SecretString;
+use service_kit::auth::{OrgScope, Role, TokenIssuer};
+use tonic::Request;
+
+pub use backend::Backend;
+pub use service::TestService;
+pub use service_kit::clock::ManualClock;
+
+/// The HS256 secret every test service verifies tokens with.
+pub const SECRET: &str = "test-secret-not-for-production";
+
+/// Monday 30 November 2026, 08:00 in Shanghai: where every test's clock starts.
+pub fn start_time() -> Timestamp {
+    "2026-11-30T00:00:00Z".parse().expect("a timestamp")
+}
+
+/// What the services of one test share: a temporary folder for SQLite files, the backend,
+/// one clock the test moves, and the token issuer.
+#[derive(Debug)]
+pub struct World {
+    /// Where every database of the test lives.
+    pub backend: Backend,
+    /// The clock every service of the test reads.
+    pub clock: ManualClock,
+    /// Signs tokens the services accept.
+    pub issuer: TokenIssuer,
+    dir: tempfile::TempDir,
+}
+
+impl World {
+    /// A new world on `backend`, its clock at [`start_time`].
+    pub fn new(backend: Backend) -> Self {
+        Self {
+            backend,
+            clock: ManualClock::new(start_time()),
+            issuer: TokenIssuer::hs256(&SecretString::from(SECRET), "hospital-suite"),
+            dir: tempfile::tempdir().expect("a temporary folder"),
+        }
+    }
+
+    /// A URL to a new, empty database named after `name`.
+    pub async fn fresh_database(&self, name: &str) -> String {
+        self.backend.fresh_url(self.dir.path(), name).await
+    }
+
+    /// A token for `subject` with `role` over `scope`, valid for an hour.
+    pub fn token(&self, subject: &str, role: Role, scope: OrgScope) -> String {
+        self.issuer.issue(subject, role, &scope, 3600)
+    }
+
+    /// A token for `role` over `scope`, its subject the role's name.
+    pub fn token_for(&self, role: Role, scope: OrgScope) -> String {
+        self.token(&format!("{role:?}").to_lowercase(), role, scope)
+    }
+
+    /// A group administrator's token.
+    pub fn admin(&self) -> String {
+        self.token("group-admin", Role::GroupAdmin, OrgScope::Group)
+    }
+
+    /// Moves the clock on by `minutes`.
+    pub fn advance(&self, minutes: i64) {
+        self.clock.advance(SignedDuration::from_mins(minutes));
+    }
+}
+
+/// `msg` with `token` as its bearer.
+pub fn req<T>(token: &str, msg: T) -> Request<T> {
+    let mut r = Request::new(msg);
+    r.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("an ASCII token"),
+    );
+    r
+}
+
+/// The field names of an `INVALID_ARGUMENT` status; fails the test on any other code.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|f| f.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Waits (real time) until `check` holds, for at most six seconds; fails the test naming
+/// `what` otherwise.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Waits (real time) until `f` yields a value, for at most six seconds, and returns it.
+pub async fn until<F, Fut, T>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    for _ in 0..300 {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The services a server lists through reflection (v1), as a client such as grpcurl sees
+/// them.
+pub async fn reflected_services(channel: tonic::transport::Channel) -> Vec<String> {
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .expect("reflection answers")
+        .into_inner();
+    let response = responses
+        .message()
+        .await
+        .expect("a reflection response")
+        .expect("a reflection response");
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("{response:?}")
+    };
+    list.service.into_iter().map(|s| s.name).collect()
+}
