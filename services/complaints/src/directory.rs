@@ -9,12 +9,9 @@ use service_kit::{Error, Result, telemetry::OutgoingInterceptor};
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Code, codegen::InterceptedService, transport::Channel};
 
-use crate::{
-    domain::{
-        calendar::{Calendar, Hours},
-        work_order::BranchInfo,
-    },
-    store::branches::CachedBranch,
+use crate::domain::{
+    calendar::{Calendar, Hours},
+    work_order::{BranchInfo, CachedBranch},
 };
 
 type Client = SchedulingServiceClient<InterceptedService<Channel, OutgoingInterceptor>>;

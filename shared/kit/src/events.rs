@@ -51,6 +51,28 @@ pub struct NewEvent {
     pub payload: Vec<u8>,
 }
 
+impl NewEvent {
+    /// The outbox row for one event about `branch_id` at `at`: a fresh `evt_…` id, and the
+    /// envelope `envelope(event_id, occurred_at)` builds (the service's event message,
+    /// position left 0), encoded.
+    pub fn encode<M: prost::Message>(
+        branch_id: &str,
+        region_path: &str,
+        at: jiff::Timestamp,
+        envelope: impl FnOnce(String, prost_types::Timestamp) -> M,
+    ) -> Self {
+        let event_id = crate::ids::new_id("evt");
+        let payload = envelope(event_id.clone(), crate::clock::to_proto(at)).encode_to_vec();
+        Self {
+            event_id,
+            branch_id: branch_id.to_owned(),
+            region_path: region_path.to_owned(),
+            occurred_at: crate::clock::to_micros(at),
+            payload,
+        }
+    }
+}
+
 /// A published event as read back.
 #[derive(Debug, Clone)]
 pub struct Published {

@@ -1,6 +1,53 @@
-//! Building list queries from optional filters.
+//! Building list queries from optional filters, and reading rows back the same way in
+//! every store: instants as microseconds since the epoch, local dates as `YYYY-MM-DD`
+//! text (which sorts like the dates), enums by name.
 
-use crate::auth::OrgScope;
+use jiff::{Timestamp, civil::Date};
+use sqlx::{Row, any::AnyRow};
+
+use crate::{
+    auth::OrgScope,
+    clock::{from_micros, to_micros},
+};
+
+/// An optional instant as stored.
+pub fn opt_micros(ts: Option<Timestamp>) -> Option<i64> {
+    ts.map(to_micros)
+}
+
+/// The instant in column `col`.
+pub fn ts(row: &AnyRow, col: &str) -> sqlx::Result<Timestamp> {
+    Ok(from_micros(row.try_get(col)?))
+}
+
+/// The optional instant in column `col`.
+pub fn opt_ts(row: &AnyRow, col: &str) -> sqlx::Result<Option<Timestamp>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?.map(from_micros))
+}
+
+/// The local date stored as text in column `col`.
+pub fn date(row: &AnyRow, col: &str) -> sqlx::Result<Date> {
+    let text: String = row.try_get(col)?;
+    text.parse()
+        .map_err(|e: jiff::Error| sqlx::Error::ColumnDecode {
+            index: col.to_owned(),
+            source: e.into(),
+        })
+}
+
+/// The enum stored by name in column `col`, read back with `parse`.
+pub fn parsed<T>(row: &AnyRow, col: &str, parse: fn(&str) -> Option<T>) -> sqlx::Result<T> {
+    let text: String = row.try_get(col)?;
+    parse(&text).ok_or_else(|| corrupt(col, &format!("{text:?}")))
+}
+
+/// A stored value this code cannot read: a bug or a hand-edited row, never the caller's.
+pub fn corrupt(col: &str, what: &str) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: col.to_owned(),
+        source: format!("unexpected stored value {what}").into(),
+    }
+}
 
 /// A `WHERE` clause made of only the filters actually given. PostgreSQL then plans each
 /// combination with its indexes; a catch-all `($1 = '' OR col = $1)` can end up with a

@@ -7,8 +7,7 @@ use service_kit::clock::to_proto;
 pub use crate::app::wire::*;
 use crate::{
     app::{Detail, Figures},
-    domain::{sla::Policy, work_order::WorkOrder},
-    store::{compensations::Compensation, timeline::Entry},
+    domain::{recovery::Compensation, sla::Policy, timeline::Entry, work_order::WorkOrder},
 };
 
 fn branch_ref(wo: &WorkOrder) -> common::BranchRef {

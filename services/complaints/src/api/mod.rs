@@ -14,8 +14,11 @@ use tonic::{Request, Status};
 
 use crate::{
     app::{self, Action, Complaints, GrantCommand, OpenCommand, Period},
-    domain::{recovery::Grant, sla::Policy, work_order::Intake},
-    store::work_orders::Filter,
+    domain::{
+        recovery::Grant,
+        sla::Policy,
+        work_order::{Filter, Intake},
+    },
 };
 use convert::*;
 

@@ -3,12 +3,9 @@
 
 use hospital_proto::{common, complaints as pb};
 use jiff::Timestamp;
-use prost::Message;
 use service_kit::{
     Result,
-    clock::{to_micros, to_proto},
     events::{NewEvent, append},
-    ids::new_id,
 };
 use sqlx::AnyConnection;
 
@@ -24,21 +21,19 @@ pub(crate) async fn publish(
     at: Timestamp,
     kind: Kind,
 ) -> Result<()> {
-    let event_id = new_id("evt");
-    let event = pb::ComplaintsEvent {
-        position: 0,
-        event_id: event_id.clone(),
-        occurred_at: Some(to_proto(at)),
-        branch_id: wo.branch.id.clone(),
-        kind: Some(kind),
-    };
-    let row = NewEvent {
-        event_id,
-        branch_id: wo.branch.id.clone(),
-        region_path: wo.branch.region_path(),
-        occurred_at: to_micros(at),
-        payload: event.encode_to_vec(),
-    };
+    let branch_id = &wo.branch.id;
+    let row = NewEvent::encode(
+        branch_id,
+        &wo.branch.region_path(),
+        at,
+        |event_id, occurred_at| pb::ComplaintsEvent {
+            position: 0,
+            event_id,
+            occurred_at: Some(occurred_at),
+            branch_id: branch_id.clone(),
+            kind: Some(kind),
+        },
+    );
     append(conn, &row).await
 }
 

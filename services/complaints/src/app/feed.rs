@@ -18,9 +18,9 @@ use super::{Complaints, events, timers::SYSTEM};
 use crate::{
     domain::{
         vocab::{Category, Channel, Kind as WoKind, Severity},
-        work_order::{CustomerInfo, Opening, open},
+        work_order::{CachedBranch, CustomerInfo, Opening, open},
     },
-    store::{self, branches::CachedBranch},
+    store,
 };
 
 /// What an event changes here, besides opening cases.

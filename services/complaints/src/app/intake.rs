@@ -2,10 +2,13 @@
 //! service-recovery case opened when scheduling reports a broken wait promise.
 
 use service_kit::{
-    Error, Result, auth::Principal, error::Violations, ids::new_id, requests::check_request_id,
+    Error, Result,
+    auth::Principal,
+    ids::new_id,
+    requests::{Created, replay_on_failure, with_request_id},
 };
 
-use super::{Complaints, events, merged, roles};
+use super::{Complaints, events, roles};
 use crate::{
     domain::work_order::{CustomerInfo, Intake, Opening, WorkOrder, open, validate_intake},
     store,
@@ -25,9 +28,7 @@ impl Complaints {
     /// same `request_id` returns the work order the first attempt opened.
     pub async fn open(&self, p: &Principal, cmd: OpenCommand) -> Result<WorkOrder> {
         p.require_role(roles::INTAKE, "open work orders")?;
-        let mut v = Violations::new();
-        check_request_id(&cmd.request_id, &mut v);
-        let phone = merged(v, validate_intake(&cmd.intake))?;
+        let phone = with_request_id(&cmd.request_id, validate_intake(&cmd.intake))?;
         let i = cmd.intake;
         let branch = self.branch_by_id(&i.branch_id).await?;
         p.check_branch(&branch.info.id, &branch.info.region_path())?;
@@ -56,42 +57,45 @@ impl Complaints {
             description: i.description,
             source: None,
         };
-        let mut wo = open(new_id("wo"), opening, &policy, &branch.calendar, now);
+        let wo = open(new_id("wo"), opening, &policy, &branch.calendar, now);
         let detail = format!(
             "{} via {}: {}",
             wo.kind.as_str().to_lowercase(),
             wo.channel.as_str().to_lowercase(),
             wo.category.as_str().to_lowercase()
         );
-        let inserted = service_kit::db::retry(|| async {
+        let lookup = || async {
+            store::work_orders::by_request_id(&mut *self.conn().await?, &cmd.request_id).await
+        };
+        // Opening is the hot path: write first, and look for an earlier attempt only when
+        // the request id turns out to be taken.
+        let insert = service_kit::db::retry(|| async {
             let mut tx = self.db.begin().await?;
             let Some(seq) = store::work_orders::insert(&mut tx, &wo).await? else {
-                return Ok(None);
+                return Err(Error::AlreadyExists("request_id".into()));
             };
             let mut wo = wo.clone();
             wo.seq = seq;
             store::timeline::append(&mut tx, &wo.id, now, &p.subject, "opened", &detail).await?;
             events::publish(&mut tx, &wo, now, events::opened(&wo)).await?;
             tx.commit().await?;
-            Ok(Some(wo))
-        })
-        .await?;
-        match inserted {
-            Some(created) => {
+            Ok(wo)
+        });
+        let opened = replay_on_failure(insert, lookup)
+            .await
+            .map_err(|e| match e {
+                Error::AlreadyExists(_) => {
+                    Error::Aborted("the work order was being opened concurrently; retry".into())
+                }
+                e => e,
+            })?;
+        match opened {
+            Created::New(created) => {
                 self.outbox.notify();
                 tracing::info!(work_order = %created.id, number = %created.number(), "work order opened");
-                wo = created;
-                Ok(wo)
+                Ok(created)
             }
-            None => {
-                let existing =
-                    store::work_orders::by_request_id(&mut *self.conn().await?, &cmd.request_id)
-                        .await?
-                        .ok_or_else(|| {
-                            Error::Aborted(
-                                "the work order was being opened concurrently; retry".into(),
-                            )
-                        })?;
+            Created::Replayed(existing) => {
                 p.check_branch(&existing.branch.id, &existing.branch.region_path())?;
                 Ok(existing)
             }

@@ -22,7 +22,6 @@ use service_kit::{
     auth::{Principal, Role},
     clock::SharedClock,
     db::Db,
-    error::Violations,
     events::Outbox,
 };
 use sqlx::AnyConnection;
@@ -36,17 +35,15 @@ pub use recovery::GrantCommand;
 use crate::{
     directory::Directory,
     domain::{
-        RuleError,
         calendar::Calendar,
+        recovery::Compensation,
         recovery::Limits,
         sla::{Policy, default_policy},
+        timeline::Entry,
         vocab::Severity,
-        work_order::WorkOrder,
+        work_order::{CachedBranch, Filter, WorkOrder},
     },
-    store::{
-        self, branches::CachedBranch, compensations::Compensation, timeline::Entry,
-        work_orders::Filter,
-    },
+    store,
 };
 
 /// Who may do what. Scope (which branches) and level (who holds a work order) are checked
@@ -110,20 +107,6 @@ const POLICY_TTL: Duration = Duration::from_secs(10);
 /// scheduling's `BranchChanged` events as they pass, so this bounds how stale a copy can
 /// be only while the event feed is behind or down.
 const BRANCH_TTL: Duration = Duration::from_secs(60);
-
-/// Merges the edge's violations with the domain's verdict, so a client sees every bad
-/// field at once.
-pub(crate) fn merged<T>(mut v: Violations, checked: Result<T, RuleError>) -> Result<T> {
-    match checked {
-        Ok(t) if v.is_empty() => Ok(t),
-        Err(RuleError::Invalid(more)) => {
-            v.0.extend(more.0);
-            Err(Error::InvalidArgument(v))
-        }
-        Err(e) if v.is_empty() => Err(e.into()),
-        _ => Err(Error::InvalidArgument(v)),
-    }
-}
 
 /// A work order with its grants, as reads return it.
 #[derive(Debug, Clone)]

@@ -6,18 +6,21 @@
 use hospital_proto::{common, complaints as pb};
 use jiff::SignedDuration;
 use service_kit::{
-    Error, Result, auth::Principal, db::retry, error::Violations, ids::new_id,
-    requests::check_request_id,
+    Error, Result,
+    auth::Principal,
+    db::retry,
+    ids::new_id,
+    requests::{Created, create_once, with_request_id},
 };
 
-use super::{Complaints, Detail, events, merged, roles};
+use super::{Complaints, Detail, events, roles};
 use crate::{
     directory::{ComplimentaryItem, DeliveryError},
     domain::{
-        recovery::{Grant, amount, authorise, validate},
+        recovery::{Compensation, Grant, amount, authorise, validate},
         vocab::{CompensationKind, Delivery, Status},
     },
-    store::{self, compensations::Compensation},
+    store,
 };
 
 /// How long the synchronous first attempt has before the sweeper may try again.
@@ -39,17 +42,43 @@ impl Complaints {
     /// appointment before this returns when scheduling answers, or later by the sweeper.
     pub async fn grant(&self, p: &Principal, cmd: GrantCommand) -> Result<(Detail, Compensation)> {
         p.require_role(roles::ANNOTATE, "grant service recovery")?;
-        let mut v = Violations::new();
-        check_request_id(&cmd.request_id, &mut v);
         let mut conn = self.conn().await?;
         let wo = self.visible(&mut conn, p, &cmd.work_order_id).await?;
-        let kind = merged(v, validate(&cmd.grant, &self.limits, &wo.appointment_id))?;
-        if let Some(existing) =
-            store::compensations::by_request_id(&mut conn, &cmd.request_id).await?
+        drop(conn);
+        let kind = with_request_id(
+            &cmd.request_id,
+            validate(&cmd.grant, &self.limits, &wo.appointment_id),
+        )?;
+        let lookup = || async {
+            store::compensations::by_request_id(&mut *self.conn().await?, &cmd.request_id).await
+        };
+        let concurrent =
+            || Error::Aborted("the grant was being recorded concurrently; retry".into());
+        let comp = match create_once(lookup, || self.record(p, &cmd, &wo, kind), concurrent).await?
         {
-            drop(conn);
-            return self.replayed(p, existing, &cmd.work_order_id).await;
+            Created::New(comp) => comp,
+            Created::Replayed(existing) => {
+                return self.replayed(p, existing, &cmd.work_order_id).await;
+            }
+        };
+        let item = comp.kind == CompensationKind::ComplimentaryItem;
+        self.outbox.notify();
+        tracing::info!(work_order = %wo.id, compensation = %comp.id, kind = %kind, "service recovery granted");
+        if item {
+            self.deliver(&comp.id).await?;
         }
+        self.settled(p, &comp.id).await
+    }
+
+    /// Records a new grant with its timeline line and event, counted against the
+    /// customer's yearly cap; [`Error::AlreadyExists`] when its request id was taken.
+    async fn record(
+        &self,
+        p: &Principal,
+        cmd: &GrantCommand,
+        wo: &crate::domain::work_order::WorkOrder,
+        kind: CompensationKind,
+    ) -> Result<Compensation> {
         if wo.status == Status::Closed {
             return Err(Error::FailedPrecondition(format!(
                 "work order {} is closed; reopen it to grant more",
@@ -57,8 +86,7 @@ impl Complaints {
             )));
         }
         let cost_bearer = authorise(p.role, &p.scope, kind, cmd.grant.value_minor, &self.limits)?;
-        let calendar = self.calendar(&mut conn, &wo).await?;
-        drop(conn);
+        let calendar = self.calendar(&mut *self.conn().await?, wo).await?;
         let now = self.now();
         let year = i64::from(now.to_zoned_datetime(calendar.tz()).year());
         let item = kind == CompensationKind::ComplimentaryItem;
@@ -125,28 +153,17 @@ impl Complaints {
                 exam_item_id: comp.exam_item_id.clone(),
                 authorised_by: comp.authorised_by.clone(),
                 cost_bearer: comp.cost_bearer.clone(),
-                customer: Some(events::customer_ref(&wo)),
+                customer: Some(events::customer_ref(wo)),
             });
-            events::publish(&mut tx, &wo, now, event).await?;
+            events::publish(&mut tx, wo, now, event).await?;
             tx.commit().await?;
             Ok(Some(()))
         })
         .await?;
         if outcome.is_none() {
-            let existing =
-                store::compensations::by_request_id(&mut *self.conn().await?, &cmd.request_id)
-                    .await?
-                    .ok_or_else(|| {
-                        Error::Aborted("the grant was being recorded concurrently; retry".into())
-                    })?;
-            return self.replayed(p, existing, &cmd.work_order_id).await;
+            return Err(Error::AlreadyExists("request_id".into()));
         }
-        self.outbox.notify();
-        tracing::info!(work_order = %wo.id, compensation = %comp.id, kind = %kind, "service recovery granted");
-        if item {
-            self.deliver(&comp.id).await?;
-        }
-        self.settled(p, &comp.id).await
+        Ok(comp)
     }
 
     /// A retried grant: the first attempt's result (and another delivery attempt when it is

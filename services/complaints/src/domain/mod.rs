@@ -5,6 +5,7 @@ pub mod figures;
 pub mod lifecycle;
 pub mod recovery;
 pub mod sla;
+pub mod timeline;
 pub mod vocab;
 pub mod work_order;
 

@@ -1,12 +1,16 @@
 //! Service recovery: who may grant what, up to how much, and who pays. "Whoever decides
 //! pays" (谁决定谁买单): the cost bearer is always the authoriser's own unit.
 
+use jiff::Timestamp;
 use service_kit::{
     auth::{OrgScope, Role},
     error::Violations,
 };
 
-use super::{RuleError, check, printable, vocab::CompensationKind};
+use super::{
+    RuleError, check, printable,
+    vocab::{CompensationKind, Delivery},
+};
 
 /// Authorisation limits and the per-customer cap, in the currency's minor unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,6 +149,47 @@ fn role_name(role: Role) -> &'static str {
 /// `123.45` for 12345 minor units.
 pub fn amount(minor: i64) -> String {
     format!("{}.{:02}", minor / 100, (minor % 100).abs())
+}
+
+/// A grant as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compensation {
+    /// `comp_…`; also the idempotency key of the call that adds a complimentary item.
+    pub id: String,
+    /// The client's idempotency key.
+    pub request_id: String,
+    /// Work order.
+    pub work_order_id: String,
+    /// What.
+    pub kind: CompensationKind,
+    /// Currency.
+    pub currency: String,
+    /// Worth.
+    pub value_minor: i64,
+    /// For a complimentary item.
+    pub exam_item_id: String,
+    /// The visit it goes to.
+    pub appointment_id: String,
+    /// Whose yearly total it counts against.
+    pub customer_key: String,
+    /// Which year's.
+    pub cap_year: i64,
+    /// Token subject of the authoriser.
+    pub authorised_by: String,
+    /// Authoriser's unit.
+    pub cost_bearer: String,
+    /// Why.
+    pub note: String,
+    /// Reached the customer yet?
+    pub delivery: Delivery,
+    /// Scheduling's answer, for a person to read.
+    pub delivery_detail: String,
+    /// Calls made to deliver it.
+    pub attempts: i64,
+    /// When to try again, while pending.
+    pub next_attempt_at: Option<Timestamp>,
+    /// Granted.
+    pub granted_at: Timestamp,
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! out. Its moves are in [`super::lifecycle`].
 
 use jiff::Timestamp;
-use service_kit::{error::Violations, phone::Phone};
+use service_kit::{auth::OrgScope, error::Violations, phone::Phone};
 
 use super::{
     RuleError,
@@ -340,6 +340,41 @@ pub fn validate_intake(i: &Intake) -> Result<Option<Phone>, RuleError> {
 
 pub(crate) fn is_id(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && !s.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// A branch as complaints keeps it: what work orders record, and the business calendar
+/// their SLA clocks count in (scheduling owns the truth; this is its copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedBranch {
+    /// What work orders record.
+    pub info: BranchInfo,
+    /// Its business calendar.
+    pub calendar: Calendar,
+    /// Scheduling's version of it.
+    pub version: i64,
+}
+
+/// What a listing of work orders is narrowed to.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// The caller's scope.
+    pub scope: Option<OrgScope>,
+    /// Narrowing.
+    pub branch_id: String,
+    /// Narrowing.
+    pub region_path: String,
+    /// Narrowing.
+    pub status: Option<Status>,
+    /// Narrowing.
+    pub level: Option<Level>,
+    /// Narrowing.
+    pub kind: Option<Kind>,
+    /// Exact full number.
+    pub customer_phone: String,
+    /// Not yet resolved.
+    pub open_only: bool,
+    /// Page token: the last id of the previous page.
+    pub before_id: String,
 }
 
 #[cfg(test)]

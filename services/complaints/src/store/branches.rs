@@ -7,19 +7,8 @@ use sqlx::{AnyConnection, Row};
 
 use crate::domain::{
     calendar::{Calendar, format_week, parse_week},
-    work_order::BranchInfo,
+    work_order::{BranchInfo, CachedBranch},
 };
-
-/// A cached branch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CachedBranch {
-    /// What work orders record.
-    pub info: BranchInfo,
-    /// Its business calendar.
-    pub calendar: Calendar,
-    /// Scheduling's version of it.
-    pub version: i64,
-}
 
 /// The cached branch, if any.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<CachedBranch>> {

@@ -5,48 +5,10 @@ use service_kit::{Result, clock::to_micros};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{opt_micros, opt_ts, parsed, ts};
-use crate::domain::vocab::{CompensationKind, Delivery};
-
-/// A grant as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Compensation {
-    /// `comp_…`; also the idempotency key of the call that adds a complimentary item.
-    pub id: String,
-    /// The client's idempotency key.
-    pub request_id: String,
-    /// Work order.
-    pub work_order_id: String,
-    /// What.
-    pub kind: CompensationKind,
-    /// Currency.
-    pub currency: String,
-    /// Worth.
-    pub value_minor: i64,
-    /// For a complimentary item.
-    pub exam_item_id: String,
-    /// The visit it goes to.
-    pub appointment_id: String,
-    /// Whose yearly total it counts against.
-    pub customer_key: String,
-    /// Which year's.
-    pub cap_year: i64,
-    /// Token subject of the authoriser.
-    pub authorised_by: String,
-    /// Authoriser's unit.
-    pub cost_bearer: String,
-    /// Why.
-    pub note: String,
-    /// Reached the customer yet?
-    pub delivery: Delivery,
-    /// Scheduling's answer, for a person to read.
-    pub delivery_detail: String,
-    /// Calls made to deliver it.
-    pub attempts: i64,
-    /// When to try again, while pending.
-    pub next_attempt_at: Option<Timestamp>,
-    /// Granted.
-    pub granted_at: Timestamp,
-}
+use crate::domain::{
+    recovery::Compensation,
+    vocab::{CompensationKind, Delivery},
+};
 
 const COLUMNS: &str = "id, request_id, work_order_id, kind, currency, value_minor, exam_item_id, \
     appointment_id, customer_key, cap_year, authorised_by, cost_bearer, note, delivery, \

@@ -5,21 +5,7 @@ use service_kit::{Result, clock::to_micros};
 use sqlx::{AnyConnection, Row};
 
 use super::ts;
-
-/// One line of a timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Order within the whole table.
-    pub seq: i64,
-    /// When.
-    pub at: Timestamp,
-    /// Who: a token subject, or `system`.
-    pub actor: String,
-    /// What (`opened`, `escalated`, …).
-    pub action: String,
-    /// Details for a person to read; never a phone number.
-    pub detail: String,
-}
+use crate::domain::timeline::Entry;
 
 /// Appends a line in the caller's transaction.
 pub async fn append(

@@ -1,14 +1,14 @@
 //! Work orders.
 
 use jiff::Timestamp;
-use service_kit::{Result, auth::OrgScope, clock::to_micros, db::flag, sql::Where};
+use service_kit::{Result, clock::to_micros, db::flag, sql::Where};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{opt_micros, opt_ts, parsed, ts};
 use crate::domain::{
     sla::Clocks,
     vocab::{Category, Channel, Kind, Level, Severity, Status},
-    work_order::{BranchInfo, CustomerInfo, Resolution, WorkOrder},
+    work_order::{BranchInfo, CustomerInfo, Filter, Resolution, WorkOrder},
 };
 
 const COLUMNS: &str = "seq, id, request_id, channel, kind, category, severity, status, level, \
@@ -214,29 +214,6 @@ pub async fn by_seq(conn: &mut AnyConnection, seq: i64) -> Result<Option<WorkOrd
         .fetch_optional(conn)
         .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
-}
-
-/// Filters of a listing.
-#[derive(Debug, Default, Clone)]
-pub struct Filter {
-    /// The caller's scope.
-    pub scope: Option<OrgScope>,
-    /// Narrowing.
-    pub branch_id: String,
-    /// Narrowing.
-    pub region_path: String,
-    /// Narrowing.
-    pub status: Option<Status>,
-    /// Narrowing.
-    pub level: Option<Level>,
-    /// Narrowing.
-    pub kind: Option<Kind>,
-    /// Exact full number.
-    pub customer_phone: String,
-    /// Not yet resolved.
-    pub open_only: bool,
-    /// Page token: the last id of the previous page.
-    pub before_id: String,
 }
 
 /// Newest first.

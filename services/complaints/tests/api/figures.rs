@@ -112,6 +112,20 @@ async fn figures_and_the_scorecard_stay_within_the_callers_scope(backend: Backen
     }
     let apt = booked_and_checked_in(&s, &f, &f.shanghai, 9).await;
     complete_visit(&s, &apt).await;
+    // Visits reach complaints through scheduling's event feed, a moment after they end.
+    eventually("the five visits counted", || async {
+        s.client()
+            .get_figures(req(
+                &s.admin,
+                pb::GetFiguresRequest {
+                    period: november_and_december(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .is_ok_and(|r| r.into_inner().figures.is_some_and(|f| f.visits == 5))
+    })
+    .await;
     // Shenzhen: a complaint resolved at the branch in 10 minutes, a suggestion left open.
     let a = open(&s, &s.admin, intake("f-1", &f.shenzhen.branch_id)).await;
     s.advance(10);

@@ -13,14 +13,13 @@ use service_kit::{
 use crate::{
     app::{AddComplimentary, Visit, cancel_reason_out},
     domain::{
-        appointment::{Appointment, CancelReason, Status},
+        appointment::{Appointment, CancelReason, Change, Status},
         branch::{Branch, OpeningHours},
         calendar::{Slot, TemplateWindow, minute_to_time, time_to_minute},
         catalogue::{ExamItem, Package},
         complimentary::ComplimentaryItem,
         visit::{EntryStatus, QueueEntry},
     },
-    store::appointments::Change,
 };
 
 /// Minutes after midnight from a time of day; 24:00 is allowed as an end.

@@ -16,11 +16,11 @@ use service_kit::{
 use super::{Scheduling, audit, events, roles};
 use crate::{
     domain::{
-        appointment::{self, Appointment, CancelReason, Status},
+        appointment::{self, Appointment, CancelReason, Change, Status},
         calendar,
         customer::Customer,
     },
-    store::{self, appointments::Change},
+    store,
 };
 
 /// A booking request.

@@ -3,12 +3,9 @@
 
 use hospital_proto::{common, scheduling as pb};
 use jiff::Timestamp;
-use prost::Message;
 use service_kit::{
     Result,
-    clock::{to_micros, to_proto},
     events::{NewEvent, append},
-    ids::new_id,
 };
 use sqlx::AnyConnection;
 
@@ -32,21 +29,15 @@ pub(crate) async fn publish(
 
 /// The outbox row for one event about a branch.
 pub(crate) fn new_event(branch_id: &str, region_path: &str, at: Timestamp, kind: Kind) -> NewEvent {
-    let event_id = new_id("evt");
-    let event = pb::SchedulingEvent {
-        position: 0,
-        event_id: event_id.clone(),
-        occurred_at: Some(to_proto(at)),
-        branch_id: branch_id.to_owned(),
-        kind: Some(kind),
-    };
-    NewEvent {
-        event_id,
-        branch_id: branch_id.to_owned(),
-        region_path: region_path.to_owned(),
-        occurred_at: to_micros(at),
-        payload: event.encode_to_vec(),
-    }
+    NewEvent::encode(branch_id, region_path, at, |event_id, occurred_at| {
+        pb::SchedulingEvent {
+            position: 0,
+            event_id,
+            occurred_at: Some(occurred_at),
+            branch_id: branch_id.to_owned(),
+            kind: Some(kind),
+        }
+    })
 }
 
 /// Appends an event about an appointment.

@@ -7,6 +7,7 @@ mod capacity;
 mod catalogue;
 mod events;
 mod recovery;
+mod route;
 mod visits;
 
 use std::sync::Arc;
@@ -111,7 +112,7 @@ pub(crate) async fn audit(
     action: &str,
     detail: String,
 ) -> Result<()> {
-    let change = store::appointments::Change {
+    let change = crate::domain::appointment::Change {
         at,
         actor: actor.to_owned(),
         action: action.to_owned(),

@@ -11,19 +11,18 @@ use service_kit::{
     Error, Result,
     auth::Principal,
     clock::{from_micros, to_micros},
-    db::{Tx, retry},
+    db::retry,
     requests::{replay_on_failure, with_request_id},
 };
 
 use super::{
     Scheduling, audit, events, roles,
-    visits::{new_entry, replan, save_changed},
+    route::{new_entry, replan, save_changed},
 };
 use crate::{
     domain::{
         appointment::{Appointment, Status},
         complimentary::{self, ComplimentaryItem, GrantInput},
-        visit::QueueEntry,
     },
     store,
 };
@@ -231,24 +230,4 @@ impl Scheduling {
         let items = store::complimentary::of_appointment(&mut *self.conn().await?, id).await?;
         Ok((appointment, items))
     }
-}
-
-/// In a check-in's transaction: the queue entries of the items granted while the
-/// appointment was booked (`package` holds the package's entries, which win a duplicate).
-pub(super) async fn entries_at_check_in(
-    tx: &mut Tx,
-    apt: &Appointment,
-    package: &[QueueEntry],
-) -> Result<Vec<QueueEntry>> {
-    let granted = store::complimentary::of_appointment(tx, &apt.id).await?;
-    let ids: Vec<String> = granted
-        .into_iter()
-        .map(|g| g.exam_item_id)
-        .filter(|id| !package.iter().any(|e| &e.exam_item_id == id))
-        .collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let items = store::catalogue::items_by_ids(tx, &ids).await?;
-    Ok(items.iter().map(|i| new_entry(apt, i, true)).collect())
 }

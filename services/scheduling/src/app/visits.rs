@@ -7,15 +7,16 @@ use service_kit::{
     auth::Principal,
     clock::to_proto,
     db::{Tx, retry},
-    ids::new_id,
 };
 
-use super::{Scheduling, audit, events, roles};
+use super::{
+    Scheduling, audit, events, roles,
+    route::{self, new_entry, replan, save_changed},
+};
 use crate::{
     domain::{
         appointment::{self, Appointment, Status},
         branch::Branch,
-        catalogue::ExamItem,
         visit::{self, EntryStatus, QueueEntry},
     },
     store,
@@ -28,93 +29,6 @@ pub struct Visit {
     pub appointment: Appointment,
     /// Its entries.
     pub entries: Vec<QueueEntry>,
-}
-
-/// A new, pending queue entry of `apt` for `item`.
-pub(super) fn new_entry(apt: &Appointment, item: &ExamItem, complimentary: bool) -> QueueEntry {
-    QueueEntry {
-        id: new_id("qe"),
-        appointment_id: apt.id.clone(),
-        branch_id: apt.branch_id.clone(),
-        exam_item_id: item.id.clone(),
-        exam_item_name: item.name.clone(),
-        department: item.department.clone(),
-        fasting_required: item.fasting_required,
-        order_hint: item.order_hint,
-        status: EntryStatus::Pending,
-        route_position: 0,
-        waiting_since: None,
-        called_at: None,
-        started_at: None,
-        completed_at: None,
-        breached_at: None,
-        complimentary,
-    }
-}
-
-/// Re-plans the entries not yet started and puts the first of them in its queue when the
-/// customer is in none. Returns the entries changed, with their previous status.
-pub(super) async fn replan(
-    tx: &mut Tx,
-    entries: &mut [QueueEntry],
-    now: Timestamp,
-) -> Result<Vec<(usize, EntryStatus)>> {
-    let busy = entries.iter().any(|e| {
-        matches!(
-            e.status,
-            EntryStatus::Waiting | EntryStatus::Called | EntryStatus::InProgress
-        )
-    });
-    let settled = entries
-        .iter()
-        .filter(|e| e.status != EntryStatus::Pending)
-        .count() as u32;
-    let Some(branch_id) = entries.first().map(|e| e.branch_id.clone()) else {
-        return Ok(Vec::new());
-    };
-    let lengths = store::visits::queue_lengths(tx, &branch_id).await?;
-    let pending: Vec<&QueueEntry> = entries
-        .iter()
-        .filter(|e| e.status == EntryStatus::Pending)
-        .collect();
-    let order: Vec<String> = visit::plan_route(&pending, &lengths)
-        .iter()
-        .map(|e| e.id.clone())
-        .collect();
-    let mut changed = Vec::new();
-    for (i, id) in order.iter().enumerate() {
-        let idx = entries
-            .iter()
-            .position(|e| &e.id == id)
-            .expect("planned entry exists");
-        let e = &mut entries[idx];
-        let position = settled + i as u32 + 1;
-        let joins = i == 0 && !busy;
-        if e.route_position != position || joins {
-            changed.push((idx, e.status));
-            e.route_position = position;
-            if joins {
-                e.status = EntryStatus::Waiting;
-                e.waiting_since = Some(now);
-            }
-        }
-    }
-    Ok(changed)
-}
-
-pub(super) async fn save_changed(
-    tx: &mut Tx,
-    entries: &[QueueEntry],
-    changed: &[(usize, EntryStatus)],
-) -> Result<()> {
-    for (idx, from) in changed {
-        if !store::visits::update(tx, &entries[*idx], *from).await? {
-            return Err(Error::Aborted(
-                "the visit was changed concurrently; try again".into(),
-            ));
-        }
-    }
-    Ok(())
 }
 
 impl Scheduling {
@@ -153,7 +67,7 @@ impl Scheduling {
                 ));
             }
             // Read after the conditional update, so a grant cannot slip in between.
-            let gifts = super::recovery::entries_at_check_in(&mut tx, &next, &entries).await?;
+            let gifts = route::entries_at_check_in(&mut tx, &next, &entries).await?;
             entries.extend(gifts);
             replan(&mut tx, &mut entries, now).await?;
             store::visits::insert(&mut tx, &entries).await?;

@@ -203,6 +203,19 @@ pub fn can_check_in(apt: &Appointment, branch: &Branch, now: Timestamp) -> Resul
     Ok(())
 }
 
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// When.
+    pub at: Timestamp,
+    /// Token subject.
+    pub actor: String,
+    /// What (`booked`, `rescheduled`, …).
+    pub action: String,
+    /// Particulars, never a phone number.
+    pub detail: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,6 @@
 //! Appointments and their audit trail.
 
-use jiff::{Timestamp, civil::Date};
+use jiff::civil::Date;
 use service_kit::{
     Result,
     auth::OrgScope,
@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{Where, corrupt, date_text, micros, opt_ts, slots::slot_from_row, ts};
 use crate::domain::{
-    appointment::{Appointment, CancelReason, Status},
+    appointment::{Appointment, CancelReason, Change, Status},
     customer::{Customer, Phone},
 };
 
@@ -262,19 +262,6 @@ pub async fn list(
     }
     let rows = query.bind(f.limit).fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
-}
-
-/// One line of the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    /// When.
-    pub at: Timestamp,
-    /// Token subject.
-    pub actor: String,
-    /// What (`booked`, `rescheduled`, …).
-    pub action: String,
-    /// Particulars, never a phone number.
-    pub detail: String,
 }
 
 /// Appends to the audit trail.
