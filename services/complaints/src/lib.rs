@@ -90,13 +90,6 @@ impl RecoverySettings {
     }
 }
 
-static MIGRATIONS: Migrations = Migrations {
-    postgres: &POSTGRES,
-    sqlite: &SQLITE,
-};
-static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
 impl Spec for Service {
     const NAME: &'static str = "complaints";
     const GRPC_NAME: &'static str = "hospital.complaints.v1.ComplaintsService";
@@ -122,7 +115,7 @@ impl Spec for Service {
     }
 
     fn migrations() -> &'static Migrations {
-        &MIGRATIONS
+        service_kit::migrations!()
     }
 
     /// The use cases over the scheduling directory, the API, the SLA and delivery sweeps,

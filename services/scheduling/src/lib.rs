@@ -44,13 +44,6 @@ pub struct VisitSettings {
     pub breach_sweep_interval_ms: u64,
 }
 
-static MIGRATIONS: Migrations = Migrations {
-    postgres: &POSTGRES,
-    sqlite: &SQLITE,
-};
-static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
-
 impl Spec for Service {
     const NAME: &'static str = "scheduling";
     const GRPC_NAME: &'static str = "hospital.scheduling.v1.SchedulingService";
@@ -64,7 +57,7 @@ impl Spec for Service {
     }
 
     fn migrations() -> &'static Migrations {
-        &MIGRATIONS
+        service_kit::migrations!()
     }
 
     /// The use cases, the API, and the wait-promise sweeper.

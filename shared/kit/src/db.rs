@@ -64,6 +64,22 @@ static KIT_SQLITE: Migrator = Migrator {
     ..sqlx::migrate!("./migrations/sqlite")
 };
 
+/// The calling service crate's embedded migrations, `migrations/postgres/` and
+/// `migrations/sqlite/` beside its `Cargo.toml`, as a `&'static Migrations`:
+/// `fn migrations() -> &'static Migrations { service_kit::migrations!() }`.
+#[macro_export]
+macro_rules! migrations {
+    () => {{
+        static POSTGRES: ::sqlx::migrate::Migrator = ::sqlx::migrate!("./migrations/postgres");
+        static SQLITE: ::sqlx::migrate::Migrator = ::sqlx::migrate!("./migrations/sqlite");
+        static MIGRATIONS: $crate::db::Migrations = $crate::db::Migrations {
+            postgres: &POSTGRES,
+            sqlite: &SQLITE,
+        };
+        &MIGRATIONS
+    }};
+}
+
 /// A connection pool and the backend behind it.
 #[derive(Debug, Clone)]
 pub struct Db {

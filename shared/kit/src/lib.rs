@@ -1,21 +1,28 @@
 //! The service kit: what every service of the hospital suite shares, so that a service crate
-//! is mostly domain code.
+//! is its contract, its domain rules, its SQL and its tests.
 //!
+//! - [`service`]: one way to declare a service ([`service::Spec`]) and, on top of it, its
+//!   settings, `migrate`, `start` and the binary's command line;
 //! - [`config`]: defaults → optional file → environment (`SCHEDULING__DATABASE__URL`);
 //! - [`telemetry`]: `tracing` (readable locally, JSON in production), OpenTelemetry over
 //!   OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, W3C trace context in and out;
 //! - [`db`]: one pool type for PostgreSQL and SQLite (the URL's scheme picks), embedded
 //!   migrations, transactions that behave the same on both;
-//! - [`error`]: the one mapping from service errors to `tonic::Status`;
+//! - [`error`] and [`rules`]: the one mapping from service errors to `tonic::Status`, and
+//!   the refusals every service's domain rules share;
 //! - [`auth`]: bearer JWT verification as a tower layer, roles and org scopes;
 //! - [`serve`]: health, reflection, timeouts, concurrency limits, graceful shutdown;
 //! - [`runtime`]: a started service, its background tasks and periodic jobs, and its
 //!   orderly stop;
+//! - [`edge`]: the gRPC edge's helpers (replies, the caller, ids, dates, enum filters,
+//!   region paths, merged violations, `Subscribe`);
 //! - [`events`]: the transactional outbox, `Subscribe(after)` streams and consumers;
+//! - [`requests`]: page sizes, page tokens, and idempotent creates on `request_id`;
 //! - [`clock`] and [`ids`]: injected time and prefixed opaque ids;
 //! - [`phone`]: mobile numbers that never leave unmasked;
-//! - [`sql`]: list queries built from the filters actually given;
-//! - [`requests`]: page sizes, page tokens and idempotency keys, the same in every API.
+//! - [`sql`]: list queries built from the filters actually given, and row helpers.
+//!
+//! Tests use the `test-support` crate (`shared/testing`) beside it.
 
 #![warn(missing_docs)]
 

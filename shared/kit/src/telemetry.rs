@@ -295,3 +295,20 @@ where
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn log_lines_are_plain_unless_written_to_a_terminal() {
+        assert!(
+            !super::colour(false),
+            "a file or a pipe gets no colour codes"
+        );
+        // On a terminal, colour unless NO_COLOR says otherwise (CI sets neither reliably,
+        // so only the rule's shape is checked here).
+        assert_eq!(
+            super::colour(true),
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        );
+    }
+}
