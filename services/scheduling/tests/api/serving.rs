@@ -32,25 +32,8 @@ async fn health_and_reflection_answer_without_a_token(backend: Backend) {
         assert_eq!(status, ServingStatus::Serving as i32, "{service:?}");
     }
 
-    use tonic_reflection::pb::v1::{
-        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
-        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
-    };
-    let mut reflection = ServerReflectionClient::new(channel);
-    let request = ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(MessageRequest::ListServices(String::new())),
-    };
-    let mut responses = reflection
-        .server_reflection_info(tokio_stream::iter(vec![request]))
-        .await
-        .unwrap()
-        .into_inner();
-    let response = responses.message().await.unwrap().unwrap();
-    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
-        panic!("{response:?}")
-    };
-    let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
+    let names = test_support::reflected_services(channel).await;
+    let names: Vec<_> = names.iter().map(String::as_str).collect();
     assert!(
         names.contains(&<scheduling_service::Service as Spec>::GRPC_NAME),
         "{names:?}"
