@@ -80,6 +80,11 @@ impl Directory {
         match reply {
             Ok(r) => Ok(r.into_inner().branch.map(cached)),
             Err(s) if s.code() == Code::NotFound => Ok(None),
+            // The caller's value, refused: the caller's mistake, never an outage.
+            Err(s) if s.code() == Code::InvalidArgument => Err(Error::invalid(
+                "branch_id",
+                "not a branch id scheduling accepts",
+            )),
             Err(s) => Err(upstream("look up the branch", &s)),
         }
     }

@@ -187,6 +187,21 @@ impl Principal {
         }
     }
 
+    /// The one rule for narrowing a list, a figure or a feed, in every service: a branch
+    /// filter (its id and region path, as the service looked it up) must lie in the
+    /// caller's scope, and so must the whole of a region filter; otherwise
+    /// `PERMISSION_DENIED` — never an empty answer, which would tell a caller who may not
+    /// look that there is nothing to see.
+    pub fn check_narrowing(&self, branch: Option<(&str, &str)>, region_path: &str) -> Result<()> {
+        if let Some((id, region)) = branch {
+            self.check_branch(id, region)?;
+        }
+        if !region_path.is_empty() {
+            self.check_region(region_path)?;
+        }
+        Ok(())
+    }
+
     /// The principal a request carries, put there by [`AuthLayer`].
     pub fn from_request<T>(req: &tonic::Request<T>) -> Result<Principal> {
         req.extensions()
@@ -236,19 +251,23 @@ impl JwtVerifier {
         Ok(Self { key, validation })
     }
 
-    /// Verifies a token and returns its principal.
+    /// Verifies a token and returns its principal. Every refusal tells the caller the same
+    /// thing ([`REFUSED_TOKEN`]); the reason goes to the log, so a prober learns nothing
+    /// about the parser, the accepted algorithms or the expected claims.
     pub fn verify(&self, token: &str) -> Result<Principal> {
+        self.check(token).map_err(|reason| {
+            tracing::info!(%reason, "token refused");
+            Error::Unauthenticated(REFUSED_TOKEN.into())
+        })
+    }
+
+    fn check(&self, token: &str) -> std::result::Result<Principal, String> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|e| Error::Unauthenticated(format!("invalid token: {e}")))?;
+            .map_err(|e| e.to_string())?;
         let claims = data.claims;
-        let scope = claims
-            .org
-            .parse::<OrgScope>()
-            .map_err(|e| Error::Unauthenticated(format!("invalid token: {e}")))?;
+        let scope = claims.org.parse::<OrgScope>().map_err(|e| e.to_string())?;
         if claims.role == Role::BranchSystem && !matches!(scope, OrgScope::Branch(_)) {
-            return Err(Error::Unauthenticated(
-                "a branch system's token must be bound to its branch".into(),
-            ));
+            return Err("a branch system's token must be bound to its branch".into());
         }
         Ok(Principal {
             subject: claims.sub,
@@ -257,6 +276,9 @@ impl JwtVerifier {
         })
     }
 }
+
+/// What every refused token is told.
+pub const REFUSED_TOKEN: &str = "invalid or expired token";
 
 /// Mints HS256 tokens: for local runs, tests, the suite's admin token and service tokens.
 #[derive(Clone)]
@@ -451,6 +473,24 @@ mod tests {
             .verify(&token)
             .unwrap_err();
         assert!(matches!(err, Error::Unauthenticated(_)));
+    }
+
+    #[test]
+    fn every_refused_token_gets_the_same_plain_message() {
+        let verifier = JwtVerifier::from_settings(&settings()).unwrap();
+        let other = TokenIssuer::hs256(&SecretString::from("other"), "hospital-suite").issue(
+            "x",
+            Role::GroupAdmin,
+            &OrgScope::Group,
+            60,
+        );
+        let unbound = TokenIssuer::hs256(&SecretString::from("test-secret"), "hospital-suite")
+            .issue("kiosk", Role::BranchSystem, &OrgScope::Group, 60);
+        for token in ["abc", "a.b.c", "eyJhbGciOiJub25lIn0.e30.", &other, &unbound] {
+            let status = tonic::Status::from(verifier.verify(token).unwrap_err());
+            assert_eq!(status.code(), tonic::Code::Unauthenticated, "{token}");
+            assert_eq!(status.message(), REFUSED_TOKEN, "{token}");
+        }
     }
 
     #[test]

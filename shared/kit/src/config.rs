@@ -26,6 +26,16 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     /// Pool size. SQLite serialises writers anyway, so its default is 1.
     pub max_connections: Option<u32>,
+    /// How long a call waits for a connection before it fails with `UNAVAILABLE`, in
+    /// milliseconds. Kept below `server.request_timeout_secs` (the kit refuses to start
+    /// otherwise), so a caller hears "unavailable", which it may retry, rather than a
+    /// cancelled call.
+    #[serde(default = "default_acquire_timeout_ms")]
+    pub acquire_timeout_ms: u64,
+}
+
+fn default_acquire_timeout_ms() -> u64 {
+    2000
 }
 
 /// How bearer tokens are verified and how this service signs its own outgoing calls.
@@ -87,6 +97,7 @@ pub fn common_defaults(port: u16, sqlite_file: &str) -> Vec<(&'static str, Strin
         ("server.concurrency_limit", "1024".into()),
         ("server.health_probe_interval_ms", "5000".into()),
         ("database.url", format!("sqlite://{sqlite_file}?mode=rwc")),
+        ("database.acquire_timeout_ms", "2000".into()),
         ("auth.issuer", "hospital-suite".into()),
         ("telemetry.format", "pretty".into()),
         ("telemetry.filter", "info".into()),

@@ -5,7 +5,16 @@
 //! booleans as integers, and keep one migrations folder per backend for the DDL that
 //! differs.
 
-use std::{future::Future, path::Path, str::FromStr, time::Duration};
+use std::{
+    future::Future,
+    path::Path,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use secrecy::ExposeSecret;
 use sqlx::{
@@ -85,6 +94,8 @@ macro_rules! migrations {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// What the health probe last saw (see [`Db::set_reachable`]).
+    reachable: Arc<AtomicBool>,
 }
 
 impl Db {
@@ -103,7 +114,7 @@ impl Db {
         });
         let mut pool = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms.max(1)));
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
@@ -119,7 +130,11 @@ impl Db {
             });
         }
         let pool = pool.connect_with(options).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            reachable: Arc::new(AtomicBool::new(true)),
+        })
     }
 
     /// Runs the kit's migrations, then the service's.
@@ -143,9 +158,37 @@ impl Db {
         self.backend
     }
 
+    /// Records whether the database answers, as the health probe finds it. While it does
+    /// not, [`Db::acquire`] and [`Db::begin`] fail at once with `UNAVAILABLE` instead of
+    /// each call waiting out the acquire timeout.
+    pub fn set_reachable(&self, up: bool) {
+        self.reachable.store(up, Ordering::Relaxed);
+    }
+
+    /// Whether the health probe last found the database answering.
+    pub fn is_reachable(&self) -> bool {
+        self.reachable.load(Ordering::Relaxed)
+    }
+
+    fn fail_fast(&self) -> Result<()> {
+        if self.is_reachable() {
+            Ok(())
+        } else {
+            Err(crate::Error::Unavailable("database unreachable".into()))
+        }
+    }
+
+    /// A connection for reads outside a transaction; `UNAVAILABLE` at once while the
+    /// database is known to be down, or after the acquire timeout.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
+        self.fail_fast()?;
+        Ok(self.pool.acquire().await?)
+    }
+
     /// Starts a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so two writers never deadlock upgrading a read lock.
     pub async fn begin(&self) -> Result<Tx> {
+        self.fail_fast()?;
         let tx = match self.backend {
             Backend::Postgres => self.pool.begin().await?,
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,

@@ -40,19 +40,37 @@ pub fn derive<T, U>(req: Request<T>, f: impl FnOnce(T) -> U) -> Request<U> {
     Request::from_parts(metadata, extensions, f(inner))
 }
 
-/// Fails with a field violation when a required id is empty or not printable text.
+pub use crate::rules::{MAX_ID_LEN, is_id};
+
+const ID_RULE: &str = "at most 128 letters, digits, '_', '-', '.' or ':'";
+
+/// Fails with a field violation unless `value` is an id (see [`is_id`]).
 pub fn required(value: &str, field: &str) -> Result<()> {
     let mut v = Violations::new();
     require(&mut v, value, field);
     v.into_result()
 }
 
-/// Records a violation when a required id is empty or not printable text.
+/// Records a violation unless `value` is an id.
 pub fn require(v: &mut Violations, value: &str, field: &str) {
     if value.trim().is_empty() {
-        v.add(field, "required");
-    } else if value.len() > 128 || value.chars().any(char::is_control) {
-        v.add(field, "at most 128 printable characters");
+        v.add(field, format!("required, {ID_RULE}"));
+    } else if !is_id(value) {
+        v.add(field, ID_RULE);
+    }
+}
+
+/// Records a violation unless `value` is empty (not given) or an id.
+pub fn optional_id(v: &mut Violations, value: &str, field: &str) {
+    if !value.is_empty() && !is_id(value) {
+        v.add(field, ID_RULE);
+    }
+}
+
+/// Records a violation for each of `values` that is not an id, as `field[i]`.
+pub fn ids(v: &mut Violations, values: &[String], field: &str) {
+    for (i, value) in values.iter().enumerate() {
+        require(v, value, &format!("{field}[{i}]"));
     }
 }
 
@@ -66,9 +84,13 @@ pub fn region_path(v: &mut Violations, path: &str, field: &str) {
     );
 }
 
-/// A date off the wire; `None` when unset or not a real calendar date.
+/// A date off the wire; `None` when unset or not a real calendar date of years 1 to 9999
+/// (year 0 and negative years are refused like month 13).
 pub fn date(d: Option<&common::Date>) -> Option<Date> {
     let d = d?;
+    if !(1..=9999).contains(&d.year) {
+        return None;
+    }
     Date::new(
         i16::try_from(d.year).ok()?,
         i8::try_from(d.month).ok()?,
@@ -174,6 +196,8 @@ mod tests {
         assert!(date(Some(&d(2026, 2, 28))).is_some());
         assert!(date(Some(&d(2026, 2, 29))).is_none());
         assert!(date(Some(&d(2026, 13, 1))).is_none());
+        assert!(date(Some(&d(0, 1, 1))).is_none());
+        assert!(date(Some(&d(-2026, 1, 1))).is_none());
         assert!(date(None).is_none());
         let mut v = Violations::new();
         assert!(required_date(None, "from", &mut v).is_none());
@@ -185,6 +209,13 @@ mod tests {
         assert!(required("apt_1", "appointment_id").is_ok());
         assert!(required(" ", "appointment_id").is_err());
         assert!(required("a\0b", "appointment_id").is_err());
+        assert!(required("apt 1", "appointment_id").is_err());
+        assert!(required("预约", "appointment_id").is_err());
+        let mut v = Violations::new();
+        optional_id(&mut v, "", "branch_id");
+        assert!(v.is_empty());
+        ids(&mut v, &["staff-nurse-7".into(), "x/y".into()], "staff_ids");
+        assert_eq!(v.0[0].field, "staff_ids[1]");
         assert!(required(&"x".repeat(129), "appointment_id").is_err());
     }
 

@@ -140,6 +140,24 @@ impl Error {
         Self::InvalidArgument(v)
     }
 
+    /// The same error with every violated field under `from` (`opening_hours`, covering
+    /// `opening_hours[0].weekday`) renamed under `to` (`opening_hours.hours`): rules that
+    /// name fields one way serve requests that nest them another.
+    pub fn rename_fields(self, from: &str, to: &str) -> Self {
+        match self {
+            Error::InvalidArgument(mut v) => {
+                for f in &mut v.0 {
+                    let rest = f.field.strip_prefix(from);
+                    if let Some(rest) = rest.filter(|r| r.is_empty() || r.starts_with(['[', '.'])) {
+                        f.field = format!("{to}{rest}");
+                    }
+                }
+                Error::InvalidArgument(v)
+            }
+            other => other,
+        }
+    }
+
     /// Whether retrying the same transaction may succeed (serialization failure, deadlock,
     /// SQLite busy).
     pub fn is_transient(&self) -> bool {
@@ -160,6 +178,17 @@ fn is_transient_code(code: &str) -> bool {
     )
 }
 
+/// SQLSTATEs meaning the database cannot serve us now (an outage, not a bug and not the
+/// caller's fault): connection exceptions (class 08), operator intervention such as a
+/// shutdown or a database closed to connections (class 57), insufficient resources such
+/// as too many connections (class 53), and a database that does not accept connections.
+fn is_outage_code(code: &str, message: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("57")
+        || code.starts_with("53")
+        || (code == "55000" && message.contains("not currently accepting connections"))
+}
+
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
         use sqlx::error::ErrorKind;
@@ -169,6 +198,13 @@ impl From<sqlx::Error> for Error {
                 Error::Unavailable(format!("database: {err}"))
             }
             sqlx::Error::Database(db) => {
+                if db
+                    .code()
+                    .as_deref()
+                    .is_some_and(|c| is_outage_code(c, db.message()))
+                {
+                    return Error::Unavailable("database unavailable".into());
+                }
                 if db.code().as_deref().is_some_and(is_transient_code) {
                     return Error::Aborted(format!("{TRANSIENT}: {}", db.message()));
                 }
@@ -193,8 +229,33 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// The longest status message sent: messages are for people; anything longer is an
+/// echo of input the edge should have refused, and must not reach a client that way.
+pub const MAX_MESSAGE_CHARS: usize = 512;
+
+fn bounded(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        None => message,
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+    }
+}
+
 impl From<Error> for Status {
     fn from(err: Error) -> Self {
+        let status = status(err);
+        if status.message().chars().count() <= MAX_MESSAGE_CHARS {
+            return status;
+        }
+        Status::with_details(
+            status.code(),
+            bounded(status.message().to_owned()),
+            status.details().to_vec().into(),
+        )
+    }
+}
+
+fn status(err: Error) -> Status {
+    {
         match err {
             Error::InvalidArgument(violations) => {
                 let mut details = ErrorDetails::new();
@@ -250,6 +311,26 @@ mod tests {
             .map(|f| f.field.clone())
             .collect();
         assert_eq!(fields, ["slot_id", "customer.phone"]);
+    }
+
+    #[test]
+    fn no_status_message_repeats_more_than_a_short_prefix() {
+        let huge = "x".repeat(1 << 20);
+        let status: Status = Error::NotFound(format!("work order {huge}")).into();
+        assert!(status.message().chars().count() <= MAX_MESSAGE_CHARS + 1);
+        assert!(status.message().starts_with("work order xxx"));
+        let mut v = Violations::new();
+        v.add("name", format!("bad: {huge}"));
+        let status: Status = Error::InvalidArgument(v).into();
+        assert!(status.message().len() < 2048);
+        assert!(
+            !status
+                .get_error_details()
+                .bad_request()
+                .unwrap()
+                .field_violations
+                .is_empty()
+        );
     }
 
     #[test]

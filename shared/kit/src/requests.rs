@@ -15,9 +15,45 @@ pub const DEFAULT_PAGE_SIZE: i64 = 50;
 /// The largest page a list returns.
 pub const MAX_PAGE_SIZE: i64 = 500;
 
-/// Clamps a requested page size: zero or less means the default, more than the maximum
+/// Where a list request starts and how much it takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Rows to return: the request's `page_size`, 0 meaning [`DEFAULT_PAGE_SIZE`], clamped
+    /// to [`MAX_PAGE_SIZE`].
+    pub limit: i64,
+    /// The key of the last row of the previous page (empty for the first page).
+    pub after: String,
+}
+
+/// Reads a list request's `page_size` and `page_token`: a negative size, or a token this
+/// service did not issue (see [`next_page_token`]), is `INVALID_ARGUMENT` naming the field.
+pub fn page(page_size: i32, page_token: &str) -> Result<Page> {
+    let mut v = Violations::new();
+    v.check(
+        page_size >= 0,
+        "page_size",
+        "0 for the default of 50, or up to 500",
+    );
+    let after = if page_token.is_empty() {
+        Some(String::new())
+    } else {
+        decode_token(page_token)
+    };
+    v.check(
+        after.is_some(),
+        "page_token",
+        "not a token this service issued; pass next_page_token from the previous page",
+    );
+    v.into_result()?;
+    Ok(Page {
+        limit: clamp_page_size(page_size),
+        after: after.unwrap_or_default(),
+    })
+}
+
+/// A requested page size clamped: zero or less means the default, more than the maximum
 /// means the maximum.
-pub fn page_size(requested: i32) -> i64 {
+fn clamp_page_size(requested: i32) -> i64 {
     match i64::from(requested) {
         n if n <= 0 => DEFAULT_PAGE_SIZE,
         n => n.min(MAX_PAGE_SIZE),
@@ -25,13 +61,49 @@ pub fn page_size(requested: i32) -> i64 {
 }
 
 /// The token for the page after `page`, built from its last row's `key`; empty when the
-/// page was not full, which tells the client there is nothing more.
+/// page was not full, which tells the client there is nothing more. Opaque to clients: a
+/// version, the key in hex and a checksum, so [`page`] recognises what it issued.
 pub fn next_page_token<T>(page: &[T], limit: i64, key: impl Fn(&T) -> String) -> String {
     if page.len() as i64 == limit {
-        page.last().map(key).unwrap_or_default()
+        page.last()
+            .map(|row| encode_token(&key(row)))
+            .unwrap_or_default()
     } else {
         String::new()
     }
+}
+
+const TOKEN_VERSION: &str = "p1";
+
+fn encode_token(key: &str) -> String {
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{TOKEN_VERSION}.{hex}.{:08x}", checksum(key.as_bytes()))
+}
+
+fn decode_token(token: &str) -> Option<String> {
+    // Keys are ids and codes, far below this; a longer token was not issued here.
+    if token.len() > 1024 {
+        return None;
+    }
+    let mut parts = token.split('.');
+    let (version, hex, sum) = (parts.next()?, parts.next()?, parts.next()?);
+    if version != TOKEN_VERSION || parts.next().is_some() || hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    (format!("{:08x}", checksum(&bytes)) == sum).then_some(())?;
+    String::from_utf8(bytes).ok()
+}
+
+/// FNV-1a: enough to tell a token this service issued from one a client made up or
+/// mangled (it is not a secret: a forged token only pages from another key).
+fn checksum(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// Checks a client-chosen idempotency key, adding a violation to `v` when it is bad, so a
@@ -124,6 +196,8 @@ where
 {
     match attempt.await {
         Ok(created) => Ok(Created::New(created)),
+        // The look-up would meet the same outage; say so at once.
+        Err(e @ Error::Unavailable(_)) => Err(e),
         Err(e) => match lookup().await? {
             Some(existing) => Ok(Created::Replayed(existing)),
             None => Err(e),
@@ -221,19 +295,49 @@ mod tests {
     }
 
     #[test]
-    fn page_sizes_are_clamped() {
-        assert_eq!(page_size(0), DEFAULT_PAGE_SIZE);
-        assert_eq!(page_size(-3), DEFAULT_PAGE_SIZE);
-        assert_eq!(page_size(7), 7);
-        assert_eq!(page_size(i32::MAX), MAX_PAGE_SIZE);
+    fn page_sizes_are_clamped_and_negative_ones_refused() {
+        assert_eq!(page(0, "").unwrap().limit, DEFAULT_PAGE_SIZE);
+        assert_eq!(page(7, "").unwrap().limit, 7);
+        assert_eq!(page(i32::MAX, "").unwrap().limit, MAX_PAGE_SIZE);
+        let Err(Error::InvalidArgument(v)) = page(-3, "") else {
+            panic!("negative size refused")
+        };
+        assert_eq!(v.0[0].field, "page_size");
     }
 
     #[test]
     fn a_full_page_points_at_its_last_row_and_a_short_one_ends_the_list() {
         let rows = ["a", "b", "c"];
-        assert_eq!(next_page_token(&rows, 3, |r| r.to_string()), "c");
+        let token = next_page_token(&rows, 3, |r| r.to_string());
+        assert_eq!(page(3, &token).unwrap().after, "c");
         assert_eq!(next_page_token(&rows[..2], 3, |r| r.to_string()), "");
         assert_eq!(next_page_token::<&str>(&[], 3, |r| r.to_string()), "");
+        let id = "br_01a24d0e008c72c2bce5fbc36f897de8";
+        assert_eq!(
+            page(1, &next_page_token(&[id], 1, |r| r.to_string()))
+                .unwrap()
+                .after,
+            id
+        );
+    }
+
+    #[test]
+    fn tokens_the_service_did_not_issue_are_refused() {
+        let good = next_page_token(&["SZ-01"], 1, |r| r.to_string());
+        let tampered = good.replacen("53", "54", 1);
+        for bad in [
+            "garbage",
+            "c",
+            "p1.zz.00000000",
+            "p1.41.00000000",
+            &tampered,
+            &"x".repeat(2000),
+        ] {
+            let Err(Error::InvalidArgument(v)) = page(10, bad) else {
+                panic!("{bad} refused")
+            };
+            assert_eq!(v.0[0].field, "page_token", "{bad}");
+        }
     }
 
     #[test]

@@ -121,12 +121,21 @@ async fn set_status(reporter: &HealthReporter, name: &str, status: ServingStatus
     reporter.set_service_status("", status).await;
 }
 
+/// How often the database is probed while it is down, so calls succeed again within
+/// about this long of its return.
+const PROBE_WHILE_DOWN: Duration = Duration::from_millis(250);
+
 async fn probe_database(reporter: HealthReporter, name: &'static str, db: Db, every: Duration) {
     let mut serving = true;
-    let mut tick = tokio::time::interval(every);
     loop {
-        tick.tick().await;
+        tokio::time::sleep(if serving {
+            every
+        } else {
+            every.min(PROBE_WHILE_DOWN)
+        })
+        .await;
         let up = db.ping().await;
+        db.set_reachable(up);
         if up != serving {
             serving = up;
             if up {

@@ -157,6 +157,13 @@ pub async fn start<T: Spec>(
     clock: SharedClock,
     listener: TcpListener,
 ) -> anyhow::Result<Running<T::App>> {
+    anyhow::ensure!(
+        settings.database.acquire_timeout_ms < settings.server.request_timeout_secs * 1000,
+        "database.acquire_timeout_ms ({} ms) must be below server.request_timeout_secs ({} s), \
+         so a call waiting for a connection hears UNAVAILABLE rather than a cancellation",
+        settings.database.acquire_timeout_ms,
+        settings.server.request_timeout_secs
+    );
     let db = migrate::<T, _>(&settings).await?;
     let verifier = Arc::new(JwtVerifier::from_settings(&settings.auth)?);
     let outbox = Outbox::new(db.clone());

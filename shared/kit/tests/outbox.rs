@@ -25,6 +25,7 @@ async fn database(backend: &Backend, dir: &std::path::Path) -> Db {
     let settings = DatabaseSettings {
         url: SecretString::from(url),
         max_connections: Some(8),
+        acquire_timeout_ms: 2000,
     };
     let db = Db::connect(&settings).await.unwrap();
     db.migrate(&NO_SERVICE_TABLES).await.unwrap();

@@ -53,6 +53,7 @@ pub async fn differences(
         let db = Db::connect(&DatabaseSettings {
             url: SecretString::from(url.to_owned()),
             max_connections: Some(1),
+            acquire_timeout_ms: 2000,
         })
         .await
         .expect("connect");

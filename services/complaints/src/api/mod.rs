@@ -6,9 +6,9 @@ mod convert;
 use hospital_proto::complaints::{self as pb, complaints_service_server::ComplaintsService};
 use service_kit::{
     Error,
-    edge::{self, Reply, ReplyStream, derive, filter, ok, principal, required_date},
+    edge::{self, Reply, ReplyStream, derive, filter, ok, principal, required, required_date},
     error::Violations,
-    requests::{next_page_token, page_size},
+    requests::{Page, next_page_token, page},
 };
 use tonic::{Request, Status};
 
@@ -43,9 +43,7 @@ impl Api {
     async fn act(&self, req: Request<(String, i64, Action)>) -> Result<pb::WorkOrder, Status> {
         let p = principal(&req)?;
         let (id, version, action) = req.into_inner();
-        if id.is_empty() {
-            return Err(Error::invalid("work_order_id", "required").into());
-        }
+        required(&id, "work_order_id")?;
         let detail = self.app.act(&p, &id, version, action).await?;
         Ok(detail_out(&detail))
     }
@@ -104,6 +102,11 @@ impl ComplaintsService for Api {
                 Error::invalid("work_order_id", "give either work_order_id or number").into(),
             );
         }
+        let mut v = Violations::new();
+        edge::optional_id(&mut v, &r.work_order_id, "work_order_id");
+        // A number as an agent types what the customer reads out: any spacing and case.
+        service_kit::rules::text(&mut v, "number", &r.number, 32, false);
+        v.into_result()?;
         let detail = self.app.get(&p, &r.work_order_id, &r.number).await?;
         ok(pb::GetWorkOrderResponse {
             work_order: Some(detail_out(&detail)),
@@ -136,11 +139,16 @@ impl ComplaintsService for Api {
                 }
             },
             open_only: r.open_only,
-            before_id: r.page_token,
+            before_id: String::new(),
         };
         edge::region_path(&mut v, &r.region_path, "region_path");
+        edge::optional_id(&mut v, &filter.branch_id, "branch_id");
         v.into_result()?;
-        let limit = page_size(r.page_size);
+        let Page { limit, after } = page(r.page_size, &r.page_token)?;
+        let filter = Filter {
+            before_id: after,
+            ..filter
+        };
         let page = self.app.list(&p, filter, r.my_queue, limit).await?;
         ok(pb::ListWorkOrdersResponse {
             work_orders: page.iter().map(|w| work_order_out(w, &[])).collect(),
@@ -154,14 +162,15 @@ impl ComplaintsService for Api {
     ) -> Reply<pb::ListTimelineResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
-        let after: i64 = if r.page_token.is_empty() {
+        required(&r.work_order_id, "work_order_id")?;
+        let Page { limit, after } = page(r.page_size, &r.page_token)?;
+        let after: i64 = if after.is_empty() {
             0
         } else {
-            r.page_token
+            after
                 .parse()
                 .map_err(|_| Error::invalid("page_token", "not a token this service issued"))?
         };
-        let limit = page_size(r.page_size);
         let entries = self
             .app
             .timeline(&p, &r.work_order_id, after, limit)
@@ -383,9 +392,10 @@ impl ComplaintsService for Api {
     ) -> Reply<pb::GrantCompensationResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
-        if r.work_order_id.is_empty() {
-            return Err(Error::invalid("work_order_id", "required").into());
-        }
+        let mut v = Violations::new();
+        edge::require(&mut v, &r.work_order_id, "work_order_id");
+        edge::optional_id(&mut v, &r.exam_item_id, "exam_item_id");
+        v.into_result()?;
         let value = r.value.unwrap_or_default();
         let cmd = GrantCommand {
             request_id: r.request_id,
@@ -451,6 +461,7 @@ impl ComplaintsService for Api {
         let mut v = Violations::new();
         let period = period(r.period, &mut v);
         edge::region_path(&mut v, &r.region_path, "region_path");
+        edge::optional_id(&mut v, &r.branch_id, "branch_id");
         v.into_result()?;
         let f = self
             .app
@@ -504,6 +515,10 @@ impl ComplaintsService for Api {
         let p = principal(&req)?;
         p.require_role(app::roles::SUBSCRIBE, "read the event feed")?;
         let r = req.into_inner();
+        let mut v = Violations::new();
+        edge::optional_id(&mut v, &r.branch_id, "branch_id");
+        v.into_result()?;
+        self.app.check_narrowing(&p, &r.branch_id, "").await?;
         ok(edge::subscription(
             self.app.outbox(),
             &p,

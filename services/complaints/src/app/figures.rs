@@ -159,14 +159,8 @@ impl Complaints {
         branch_id: &str,
     ) -> Result<Figures> {
         p.require_role(roles::FIGURES, "read figures")?;
-        if !region_path.is_empty() {
-            p.check_region(region_path)?;
-        }
+        self.check_narrowing(p, branch_id, region_path).await?;
         let mut conn = self.conn().await?;
-        if !branch_id.is_empty() {
-            let b = self.branch(&mut conn, branch_id).await?;
-            p.check_branch(&b.info.id, &b.info.region_path())?;
-        }
         let s = self.scope_of(p, period, region_path, branch_id)?;
         let counts = agg::counts(&mut conn, &s, GroupBy::Nothing).await?;
         let quantiles = agg::quantiles(&mut conn, self.db.backend(), &s, GroupBy::Nothing).await?;

@@ -171,7 +171,7 @@ impl Complaints {
     }
 
     async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.db.pool().acquire().await?)
+        self.db.acquire().await
     }
 
     fn now(&self) -> Timestamp {
@@ -315,14 +315,35 @@ impl Complaints {
         limit: i64,
     ) -> Result<Vec<WorkOrder>> {
         p.require_role(roles::READ, "read work orders")?;
-        if !filter.region_path.is_empty() {
-            p.check_region(&filter.region_path)?;
-        }
+        self.check_narrowing(p, &filter.branch_id, &filter.region_path)
+            .await?;
         if my_queue {
             filter.level = Some(crate::domain::lifecycle::level_of(&p.scope));
         }
         filter.scope = Some(p.scope.clone());
         store::work_orders::list(&mut *self.conn().await?, &filter, limit).await
+    }
+
+    /// Refuses narrowing to a branch or region outside the caller's scope (see
+    /// [`Principal::check_narrowing`]); the branch is looked up to know its region.
+    pub async fn check_narrowing(
+        &self,
+        p: &Principal,
+        branch_id: &str,
+        region_path: &str,
+    ) -> Result<()> {
+        let branch = if branch_id.is_empty() {
+            None
+        } else {
+            Some(self.branch_by_id(branch_id).await?)
+        };
+        let branch = branch
+            .as_ref()
+            .map(|b| (b.info.id.as_str(), b.info.region_path()));
+        p.check_narrowing(
+            branch.as_ref().map(|(id, region)| (*id, region.as_str())),
+            region_path,
+        )
     }
 
     /// A work order's timeline, oldest first.

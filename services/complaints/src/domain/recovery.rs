@@ -68,6 +68,7 @@ pub fn validate(
         &format!("must be {}", limits.currency),
     );
     v.check(g.value_minor > 0, "value.minor_units", "must be positive");
+    service_kit::rules::money(&mut v, "value.minor_units", g.value_minor);
     let item = g.kind == Some(CompensationKind::ComplimentaryItem);
     v.check(
         item != g.exam_item_id.is_empty(),

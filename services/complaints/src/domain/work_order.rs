@@ -338,9 +338,7 @@ pub fn validate_intake(i: &Intake) -> Result<Option<Phone>, RuleError> {
     Ok(phone)
 }
 
-pub(crate) fn is_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && !s.chars().any(|c| c.is_control() || c.is_whitespace())
-}
+pub(crate) use service_kit::rules::is_id;
 
 /// A branch as complaints keeps it: what work orders record, and the business calendar
 /// their SLA clocks count in (scheduling owns the truth; this is its copy).

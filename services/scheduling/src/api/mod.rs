@@ -47,6 +47,9 @@ impl Api {
 
 /// A branch patch as it arrives, before decoding.
 struct RawPatch<'a> {
+    /// Where the request keeps the hours and the holidays: `CreateBranch` has them at the
+    /// top (`opening_hours[0]`), `UpdateBranch` in wrappers (`opening_hours.hours[0]`).
+    paths: &'static Paths,
     name: Option<String>,
     brand: Option<String>,
     time_zone: Option<String>,
@@ -64,12 +67,37 @@ impl RawPatch<'_> {
             name: self.name,
             brand: self.brand,
             time_zone: self.time_zone.filter(|t| !t.is_empty()),
-            opening_hours: self.hours.map(|h| opening_hours(h, "opening_hours", v)),
-            holidays: self.holidays.map(|d| convert::holidays(d, "holidays", v)),
+            opening_hours: self.hours.map(|h| opening_hours(h, self.paths.hours, v)),
+            holidays: self
+                .holidays
+                .map(|d| convert::holidays(d, self.paths.holidays, v)),
             wait_promise_minutes: self.wait_promise_minutes,
             fasting_cutoff: time_in(self.cutoff, "fasting_arrival_cutoff", v),
         }
     }
+}
+
+/// Field paths of the hours and holidays in one request type.
+struct Paths {
+    hours: &'static str,
+    holidays: &'static str,
+}
+
+/// `CreateBranch`'s paths, which the rules report in.
+const CREATE_PATHS: Paths = Paths {
+    hours: "opening_hours",
+    holidays: "holidays",
+};
+
+const UPDATE_PATHS: Paths = Paths {
+    hours: "opening_hours.hours",
+    holidays: "holidays.dates",
+};
+
+/// The rules' violations of an update, named as `UpdateBranchRequest` spells the fields.
+fn update_paths(e: Error) -> Error {
+    e.rename_fields(CREATE_PATHS.hours, UPDATE_PATHS.hours)
+        .rename_fields(CREATE_PATHS.holidays, UPDATE_PATHS.holidays)
 }
 
 #[tonic::async_trait]
@@ -83,6 +111,7 @@ impl SchedulingService for Api {
         let region = r.region.unwrap_or_default();
         let mut v = Violations::new();
         let patch = RawPatch {
+            paths: &CREATE_PATHS,
             name: Some(r.name).filter(|s| !s.trim().is_empty()),
             brand: Some(r.brand).filter(|s| !s.trim().is_empty()),
             time_zone: Some(r.time_zone),
@@ -127,6 +156,7 @@ impl SchedulingService for Api {
         required(&r.branch_id, "branch_id")?;
         let mut v = Violations::new();
         let patch = RawPatch {
+            paths: &UPDATE_PATHS,
             name: r.name,
             brand: r.brand,
             time_zone: r.time_zone,
@@ -139,14 +169,18 @@ impl SchedulingService for Api {
         if !v.is_empty() {
             let mut domain = Violations::new();
             crate::domain::branch::validate_patch(&patch, &mut domain);
-            merge(v, domain.into_result())?;
+            merge(v, domain.into_result().map_err(update_paths))?;
         }
         let cmd = app::UpdateBranch {
             branch_id: r.branch_id,
             expected_version: r.expected_version,
             patch,
         };
-        let branch = self.app.update_branch(&p, cmd).await?;
+        let branch = self
+            .app
+            .update_branch(&p, cmd)
+            .await
+            .map_err(update_paths)?;
         ok(pb::UpdateBranchResponse {
             branch: Some(branch_out(&branch)),
         })
@@ -218,6 +252,9 @@ impl SchedulingService for Api {
     ) -> Reply<pb::CreatePackageResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
+        let mut v = Violations::new();
+        edge::ids(&mut v, &r.exam_item_ids, "exam_item_ids");
+        v.into_result()?;
         let price = r.price.unwrap_or_default();
         let cmd = app::CreatePackage {
             request_id: r.request_id,
@@ -374,6 +411,7 @@ impl SchedulingService for Api {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
+        edge::optional_id(&mut v, &r.branch_id, "branch_id");
         let date = match r.date.as_ref() {
             None => None,
             some => required_date(some, "date", &mut v),
@@ -564,6 +602,7 @@ impl SchedulingService for Api {
         p.require_role(app::roles::SUBSCRIBE, "read the event feed")?;
         let r = req.into_inner();
         if !r.branch_id.is_empty() {
+            required(&r.branch_id, "branch_id")?;
             self.app.get_branch(&p, &r.branch_id).await?;
         }
         ok(edge::subscription(

@@ -10,7 +10,7 @@ use service_kit::{
     db::{Backend, retry},
     error::Violations,
     ids::new_id,
-    requests::{check_request_id, next_page_token, page_size, replay_on_failure},
+    requests::{Page, check_request_id, next_page_token, page, replay_on_failure},
 };
 
 use super::{Scheduling, audit, events, roles};
@@ -171,17 +171,17 @@ impl Scheduling {
         p: &Principal,
         q: ListAppointments,
     ) -> Result<(Vec<Appointment>, String)> {
+        let Page { limit, after } = page(q.page_size, &q.page_token)?;
         let mut conn = self.conn().await?;
         if !q.branch_id.is_empty() {
             self.branch_in_scope(&mut conn, p, &q.branch_id).await?;
         }
-        let limit = page_size(q.page_size);
         let filter = store::appointments::ListFilter {
             branch_id: q.branch_id,
             date: q.date,
             status: q.status,
             phone: q.phone,
-            after_id: q.page_token,
+            after_id: after,
             limit,
         };
         let page = store::appointments::list(&mut conn, &p.scope, &filter).await?;

@@ -6,7 +6,7 @@ use service_kit::{
     auth::Principal,
     db::retry,
     ids::new_id,
-    requests::{Created, create_once, next_page_token, page_size, with_request_id},
+    requests::{Created, Page, create_once, next_page_token, page, with_request_id},
 };
 
 use super::{Scheduling, events, roles};
@@ -133,11 +133,12 @@ impl Scheduling {
                 "one or two slugs joined by '/'",
             ));
         }
-        let limit = page_size(page_size_requested);
+        p.check_narrowing(None, &region_path)?;
+        let Page { limit, after } = page(page_size_requested, &page_token)?;
         let filter = ListFilter {
             region_path,
             brand,
-            after_id: page_token,
+            after_id: after,
             limit,
         };
         let branches = store::branches::list(&mut *self.conn().await?, &p.scope, &filter).await?;

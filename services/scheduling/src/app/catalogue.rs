@@ -4,7 +4,7 @@ use service_kit::{
     Error, Result,
     auth::Principal,
     ids::new_id,
-    requests::{create_once, next_page_token, page_size, with_request_id},
+    requests::{Page, create_once, next_page_token, page, with_request_id},
 };
 
 use super::{Scheduling, roles};
@@ -82,9 +82,8 @@ impl Scheduling {
         page_size_requested: i32,
         page_token: &str,
     ) -> Result<(Vec<ExamItem>, String)> {
-        let limit = page_size(page_size_requested);
-        let items =
-            store::catalogue::list_items(&mut *self.conn().await?, page_token, limit).await?;
+        let Page { limit, after } = page(page_size_requested, page_token)?;
+        let items = store::catalogue::list_items(&mut *self.conn().await?, &after, limit).await?;
         let next = next_page_token(&items, limit, |i| i.code.clone());
         Ok((items, next))
     }
@@ -148,9 +147,9 @@ impl Scheduling {
         page_size_requested: i32,
         page_token: &str,
     ) -> Result<(Vec<Package>, String)> {
-        let limit = page_size(page_size_requested);
+        let Page { limit, after } = page(page_size_requested, page_token)?;
         let packages =
-            store::catalogue::list_packages(&mut *self.conn().await?, page_token, limit).await?;
+            store::catalogue::list_packages(&mut *self.conn().await?, &after, limit).await?;
         let next = next_page_token(&packages, limit, |p| p.code.clone());
         Ok((packages, next))
     }

@@ -168,6 +168,6 @@ impl Scheduling {
     }
 
     async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.db.pool().acquire().await?)
+        self.db.acquire().await
     }
 }

@@ -147,6 +147,16 @@ impl Scheduling {
                 .await?
             {
                 called.breached_at = Some(now);
+            } else if called.breached_at.is_none()
+                && called.waiting_since.is_some_and(|since| {
+                    visit::promise_broken(since, now, branch.wait_promise_minutes)
+                })
+            {
+                // A sweeper flagged it after it was read: the answer shows the stored
+                // breach rather than claiming the promise held.
+                called.breached_at = store::visits::get(&mut tx, &called.id)
+                    .await?
+                    .and_then(|e| e.breached_at);
             }
             audit(
                 &mut tx,

@@ -167,12 +167,13 @@ pub fn can_cancel(apt: &Appointment, reason: CancelReason, note: &str) -> Result
     if apt.status != Status::Booked {
         return Err(illegal(apt.status, "cancel"));
     }
+    let mut v = service_kit::error::Violations::new();
     if reason == CancelReason::Other && note.trim().is_empty() {
-        let mut v = service_kit::error::Violations::new();
         v.add("note", "required when the reason is OTHER");
-        return Err(RuleError::Invalid(v));
+    } else {
+        service_kit::rules::note(&mut v, "note", note, 500, false);
     }
-    Ok(())
+    super::check(v)
 }
 
 /// A no-show can be recorded only once the slot's arrival window has passed.

@@ -145,18 +145,10 @@ pub struct BranchPatch {
 /// Validates the fields that a create and an update share.
 pub fn validate_patch(p: &BranchPatch, v: &mut Violations) {
     if let Some(name) = &p.name {
-        v.check(
-            !name.trim().is_empty() && name.chars().count() <= 128,
-            "name",
-            "required, at most 128 characters",
-        );
+        service_kit::rules::text(v, "name", name, 128, true);
     }
     if let Some(brand) = &p.brand {
-        v.check(
-            !brand.trim().is_empty() && brand.chars().count() <= 64,
-            "brand",
-            "required, at most 64 characters",
-        );
+        service_kit::rules::text(v, "brand", brand, 64, true);
     }
     if let Some(tz) = &p.time_zone {
         v.check(

@@ -1,7 +1,10 @@
 //! The exam catalogue: items and the packages made of them.
 
 use jiff::Timestamp;
-use service_kit::error::Violations;
+use service_kit::{
+    error::Violations,
+    rules::{money, text},
+};
 
 use super::{RuleError, check};
 
@@ -72,8 +75,8 @@ fn check_code(code: &str, v: &mut Violations) {
 pub fn validate_item(item: &ExamItem) -> Result<(), RuleError> {
     let mut v = Violations::new();
     check_code(&item.code, &mut v);
-    v.check(!item.name.trim().is_empty(), "name", "required");
-    v.check(!item.department.trim().is_empty(), "department", "required");
+    text(&mut v, "name", &item.name, 128, true);
+    text(&mut v, "department", &item.department, 64, true);
     v.check(
         (1..=480).contains(&item.duration_minutes),
         "duration_minutes",
@@ -92,7 +95,7 @@ pub fn validate_package(
 ) -> Result<(), RuleError> {
     let mut v = Violations::new();
     check_code(code, &mut v);
-    v.check(!name.trim().is_empty(), "name", "required");
+    text(&mut v, "name", name, 128, true);
     v.check(
         !item_ids.is_empty() && item_ids.len() <= 100,
         "exam_item_ids",
@@ -111,10 +114,6 @@ pub fn validate_package(
         "price.currency_code",
         "an ISO 4217 code such as CNY",
     );
-    v.check(
-        price_minor >= 0,
-        "price.minor_units",
-        "must not be negative",
-    );
+    money(&mut v, "price.minor_units", price_minor);
     check(v)
 }

@@ -85,14 +85,18 @@ pub fn validate_grant(g: &GrantInput<'_>) -> Result<OrgScope, RuleError> {
     for (value, field) in [
         (g.appointment_id, "appointment_id"),
         (g.exam_item_id, "exam_item_id"),
-        (g.authorised_by, "authorised_by"),
     ] {
         v.check(
-            !value.trim().is_empty() && printable(value),
+            service_kit::rules::is_id(value),
             field,
-            "required, at most 128 printable characters",
+            "required, at most 128 letters, digits, '_', '-', '.' or ':'",
         );
     }
+    v.check(
+        !g.authorised_by.trim().is_empty() && printable(g.authorised_by),
+        "authorised_by",
+        "required, at most 128 printable characters",
+    );
     let cost_bearer = g.cost_bearer.parse::<OrgScope>().ok();
     v.check(
         cost_bearer.is_some(),

@@ -90,6 +90,7 @@ async fn consumer_db(dir: &std::path::Path, backend: &Backend) -> Db {
     let db = Db::connect(&DatabaseSettings {
         url: SecretString::from(url),
         max_connections: None,
+        acquire_timeout_ms: 2000,
     })
     .await
     .unwrap();

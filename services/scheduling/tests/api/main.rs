@@ -2,6 +2,7 @@
 //! PostgreSQL.
 
 mod helpers;
+mod outage;
 
 mod booking;
 mod catalogue_and_capacity;
