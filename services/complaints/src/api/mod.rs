@@ -43,7 +43,18 @@ impl Api {
     async fn act(&self, req: Request<(String, i64, Action)>) -> Result<pb::WorkOrder, Status> {
         let p = principal(&req)?;
         let (id, version, action) = req.into_inner();
-        required(&id, "work_order_id")?;
+        // Every id the request carries, before the work order is looked up.
+        let mut v = Violations::new();
+        edge::require(&mut v, &id, "work_order_id");
+        match &action {
+            Action::Resolve {
+                staff_ids: Some(staff),
+                ..
+            } => edge::ids(&mut v, staff, "staff_ids"),
+            Action::Assign { assignee } => edge::require(&mut v, assignee, "assignee"),
+            _ => {}
+        }
+        v.into_result()?;
         let detail = self.app.act(&p, &id, version, action).await?;
         Ok(detail_out(&detail))
     }
@@ -393,6 +404,7 @@ impl ComplaintsService for Api {
         let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
+        service_kit::requests::check_request_id(&r.request_id, &mut v);
         edge::require(&mut v, &r.work_order_id, "work_order_id");
         edge::optional_id(&mut v, &r.exam_item_id, "exam_item_id");
         v.into_result()?;

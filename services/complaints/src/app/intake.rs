@@ -54,7 +54,7 @@ impl Complaints {
             appointment_id: i.appointment_id,
             staff_ids: i.staff_ids,
             summary: i.summary.trim().to_owned(),
-            description: i.description,
+            description: i.description.trim().to_owned(),
             source: None,
         };
         let wo = open(new_id("wo"), opening, &policy, &branch.calendar, now);

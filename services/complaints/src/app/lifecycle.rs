@@ -160,12 +160,12 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, R
     };
     match action {
         Action::Acknowledge { note } => {
-            rules::check_text("note", note, false)?;
+            let note = &rules::check_text("note", note, false)?;
             rules::acknowledge(wo, now)?;
             moved(wo, &mut fx, "acknowledged", with_note("acknowledged", note));
         }
         Action::Start { note } => {
-            rules::check_text("note", note, false)?;
+            let note = &rules::check_text("note", note, false)?;
             let resumed = wo.clocks.paused_at.is_some();
             rules::start(wo, cx.policy, cx.calendar, now)?;
             let what = if resumed {
@@ -176,7 +176,7 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, R
             moved(wo, &mut fx, "in_progress", with_note(what, note));
         }
         Action::WaitOnCustomer { note } => {
-            rules::check_text("note", note, false)?;
+            let note = &rules::check_text("note", note, false)?;
             rules::wait_on_customer(wo, cx.calendar, now)?;
             moved(
                 wo,
@@ -228,12 +228,12 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, R
             }
         }
         Action::Close { note } => {
-            rules::check_text("note", note, false)?;
+            let note = &rules::check_text("note", note, false)?;
             rules::close(wo, now)?;
             moved(wo, &mut fx, "closed", with_note("closed", note));
         }
         Action::Reopen { reason } => {
-            rules::check_text("reason", reason, true)?;
+            let reason = &rules::check_text("reason", reason, true)?;
             rules::reopen(wo, cx.policy, cx.calendar, now)?;
             moved(wo, &mut fx, "reopened", reason.clone());
         }
@@ -248,7 +248,7 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, R
             fx.line(now, cx.actor, "assigned", format!("assigned to {assignee}"));
         }
         Action::Escalate { reason } => {
-            rules::check_text("reason", reason, true)?;
+            let reason = &rules::check_text("reason", reason, true)?;
             let from_level = wo.level;
             let to = rules::escalate(wo, cx.policy, cx.calendar, now)?;
             fx.line(
@@ -267,7 +267,7 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, R
             ));
         }
         Action::Note { text } => {
-            rules::check_text("text", text, true)?;
+            let text = &rules::check_text("text", text, true)?;
             fx.line(now, cx.actor, "note", text.clone());
         }
         Action::Contact {
@@ -279,7 +279,7 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, R
             v.check(channel.is_some(), "channel", "required");
             v.check(outcome.is_some(), "outcome", "required");
             crate::domain::check(v)?;
-            rules::check_text("note", note, false)?;
+            let note = &rules::check_text("note", note, false)?;
             let (channel, outcome) = (channel.expect("checked"), outcome.expect("checked"));
             fx.line(
                 now,
@@ -296,7 +296,7 @@ fn apply(wo: &mut WorkOrder, action: &Action, cx: &Context) -> Result<Effects, R
             );
         }
         Action::Satisfaction { score, comment } => {
-            rules::check_text("comment", comment, false)?;
+            let comment = &rules::check_text("comment", comment, false)?;
             rules::record_satisfaction(wo, *score)?;
             fx.line(
                 now,

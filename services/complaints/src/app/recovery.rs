@@ -103,7 +103,7 @@ impl Complaints {
             cap_year: year,
             authorised_by: p.subject.clone(),
             cost_bearer,
-            note: cmd.grant.note.clone(),
+            note: cmd.grant.note.trim().to_owned(),
             delivery: if item {
                 Delivery::Pending
             } else {

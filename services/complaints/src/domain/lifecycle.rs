@@ -8,7 +8,7 @@ use service_kit::{auth::OrgScope, error::Violations};
 use super::{
     RuleError,
     calendar::Calendar,
-    check, printable,
+    check,
     sla::Policy,
     vocab::{Kind, Level, Status},
     work_order::{MAX_STAFF, Resolution, WorkOrder, is_id},
@@ -98,15 +98,13 @@ pub fn resolve(
     staff_ids: Option<Vec<String>>,
 ) -> Result<(), RuleError> {
     let mut v = Violations::new();
-    v.check(
-        !resolution.root_cause.trim().is_empty() && printable(&resolution.root_cause, 2000),
-        "root_cause",
-        "required, at most 2000 characters",
-    );
-    v.check(
-        printable(&resolution.corrective_action, 2000),
+    service_kit::rules::note(&mut v, "root_cause", &resolution.root_cause, 2000, true);
+    service_kit::rules::note(
+        &mut v,
         "corrective_action",
-        "at most 2000 characters",
+        &resolution.corrective_action,
+        2000,
+        false,
     );
     v.check(
         !resolution.substantiated || wo.kind == Kind::Complaint,
@@ -206,18 +204,11 @@ pub fn record_satisfaction(wo: &mut WorkOrder, score: u32) -> Result<(), RuleErr
 }
 
 /// Checks free text attached to an action (a note, a reason).
-pub fn check_text(field: &str, text: &str, required: bool) -> Result<(), RuleError> {
+pub fn check_text(field: &str, text: &str, required: bool) -> Result<String, RuleError> {
     let mut v = Violations::new();
-    v.check(
-        (!required || !text.trim().is_empty()) && printable(text, 2000),
-        field,
-        if required {
-            "required, at most 2000 characters"
-        } else {
-            "at most 2000 characters"
-        },
-    );
-    check(v)
+    let trimmed = service_kit::rules::note(&mut v, field, text, 2000, required);
+    check(v)?;
+    Ok(trimmed)
 }
 
 /// Checks a staff id given as an assignee.
@@ -226,7 +217,7 @@ pub fn check_assignee(assignee: &str) -> Result<(), RuleError> {
     v.check(
         is_id(assignee),
         "assignee",
-        "required, at most 64 printable characters",
+        "required, at most 128 letters, digits, '_', '-', '.' or ':'",
     );
     check(v)
 }

@@ -8,7 +8,7 @@ use service_kit::{
 };
 
 use super::{
-    RuleError, check, printable,
+    RuleError, check,
     vocab::{CompensationKind, Delivery},
 };
 
@@ -76,11 +76,11 @@ pub fn validate(
         "required for a complimentary item, and only for one",
     );
     v.check(
-        g.exam_item_id.len() <= 64 && printable(&g.exam_item_id, 64),
+        g.exam_item_id.is_empty() || service_kit::rules::is_id(&g.exam_item_id),
         "exam_item_id",
-        "at most 64 printable characters",
+        "at most 128 letters, digits, '_', '-', '.' or ':'",
     );
-    v.check(printable(&g.note, 2000), "note", "at most 2000 characters");
+    service_kit::rules::note(&mut v, "note", &g.note, 2000, false);
     check(v)?;
     if item && appointment_id.is_empty() {
         return Err(RuleError::Precondition(

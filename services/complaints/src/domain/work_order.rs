@@ -2,12 +2,17 @@
 //! out. Its moves are in [`super::lifecycle`].
 
 use jiff::Timestamp;
-use service_kit::{auth::OrgScope, error::Violations, phone::Phone};
+use service_kit::{
+    auth::OrgScope,
+    error::Violations,
+    phone::Phone,
+    rules::{note, text},
+};
 
 use super::{
     RuleError,
     calendar::Calendar,
-    check, printable,
+    check,
     sla::{Clocks, Policy},
     vocab::{Category, Channel, Kind, Level, Severity, Status},
 };
@@ -296,13 +301,9 @@ pub fn validate_intake(i: &Intake) -> Result<Option<Phone>, RuleError> {
     v.check(
         i.customer_id.is_empty() || is_id(&i.customer_id),
         "customer.customer_id",
-        "at most 64 printable characters",
+        "at most 128 letters, digits, '_', '-', '.' or ':'",
     );
-    v.check(
-        !i.customer_name.trim().is_empty() && printable(&i.customer_name, 100),
-        "customer.name",
-        "required, at most 100 characters",
-    );
+    text(&mut v, "customer.name", &i.customer_name, 100, true);
     let phone = if i.customer_phone.is_empty() {
         v.check(
             !i.customer_id.is_empty(),
@@ -322,18 +323,10 @@ pub fn validate_intake(i: &Intake) -> Result<Option<Phone>, RuleError> {
     v.check(
         i.staff_ids.len() <= MAX_STAFF && i.staff_ids.iter().all(|s| is_id(s)),
         "staff_ids",
-        "at most 20 ids of at most 64 printable characters",
+        "at most 20 ids of at most 128 letters, digits, '_', '-', '.' or ':'",
     );
-    v.check(
-        !i.summary.trim().is_empty() && printable(&i.summary, 200),
-        "summary",
-        "required, at most 200 characters",
-    );
-    v.check(
-        printable(&i.description, 4000),
-        "description",
-        "at most 4000 characters",
-    );
+    text(&mut v, "summary", &i.summary, 200, true);
+    note(&mut v, "description", &i.description, 4000, false);
     check(v)?;
     Ok(phone)
 }

@@ -2,8 +2,10 @@
 //! with the real scheduling service beside it.
 
 mod helpers;
+mod narrowing;
 
 mod automatic;
+mod edges;
 mod figures;
 mod intake;
 mod lifecycle;

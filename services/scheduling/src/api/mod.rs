@@ -478,15 +478,12 @@ impl SchedulingService for Api {
     ) -> Reply<pb::CancelAppointmentResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
-        required(&r.appointment_id, "appointment_id")?;
+        let mut v = Violations::new();
+        require(&mut v, &r.appointment_id, "appointment_id");
+        let note = service_kit::rules::note(&mut v, "note", &r.note, 500, false);
+        v.into_result()?;
         let reason = cancel_reason(r.reason)?;
-        if r.note.chars().count() > 500 {
-            return Err(Error::invalid("note", "at most 500 characters").into());
-        }
-        let apt = self
-            .app
-            .cancel(&p, &r.appointment_id, reason, r.note)
-            .await?;
+        let apt = self.app.cancel(&p, &r.appointment_id, reason, note).await?;
         ok(pb::CancelAppointmentResponse {
             appointment: Some(appointment_out(&apt)),
         })

@@ -133,6 +133,9 @@ impl Scheduling {
                 "one or two slugs joined by '/'",
             ));
         }
+        let mut v = service_kit::error::Violations::new();
+        let brand = service_kit::rules::text(&mut v, "brand", &brand, 64, false);
+        v.into_result()?;
         p.check_narrowing(None, &region_path)?;
         let Page { limit, after } = page(page_size_requested, &page_token)?;
         let filter = ListFilter {

@@ -75,10 +75,6 @@ pub struct GrantInput<'a> {
 /// Longest id or free-text field, in characters.
 const MAX_TEXT: usize = 128;
 
-fn printable(s: &str) -> bool {
-    s.chars().count() <= MAX_TEXT && !s.chars().any(char::is_control)
-}
-
 /// Checks every field of a grant at once; returns the parsed cost bearer.
 pub fn validate_grant(g: &GrantInput<'_>) -> Result<OrgScope, RuleError> {
     let mut v = Violations::new();
@@ -92,22 +88,14 @@ pub fn validate_grant(g: &GrantInput<'_>) -> Result<OrgScope, RuleError> {
             "required, at most 128 letters, digits, '_', '-', '.' or ':'",
         );
     }
-    v.check(
-        !g.authorised_by.trim().is_empty() && printable(g.authorised_by),
-        "authorised_by",
-        "required, at most 128 printable characters",
-    );
+    service_kit::rules::text(&mut v, "authorised_by", g.authorised_by, MAX_TEXT, true);
     let cost_bearer = g.cost_bearer.parse::<OrgScope>().ok();
     v.check(
         cost_bearer.is_some(),
         "cost_bearer",
         "required: \"group\", \"region:<path>\" or \"branch:<id>\"",
     );
-    v.check(
-        printable(g.reference),
-        "reference",
-        "at most 128 printable characters",
-    );
+    service_kit::rules::text(&mut v, "reference", g.reference, MAX_TEXT, false);
     check(v)?;
     Ok(cost_bearer.expect("checked above"))
 }

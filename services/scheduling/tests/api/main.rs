@@ -2,11 +2,13 @@
 //! PostgreSQL.
 
 mod helpers;
+mod narrowing;
 mod outage;
 
 mod booking;
 mod catalogue_and_capacity;
 mod complimentary;
+mod edges;
 mod events;
 mod rescheduling;
 mod schema;

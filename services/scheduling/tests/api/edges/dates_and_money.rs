@@ -1,0 +1,221 @@
+//! Dates of years 1 to 9999 on the calendar, and prices up to ¥1,000,000.
+
+use hospital_proto::{common, scheduling as pb};
+use test_support::{backend_tests, scheduling as fx};
+use tonic::{Code, Status};
+
+use super::{Client, Ids, expect_refused, known, none_broken};
+use crate::helpers::*;
+
+backend_tests!(
+    dates_outside_years_1_to_9999_or_off_the_calendar_are_refused_naming_the_field,
+    prices_above_a_million_yuan_are_refused,
+);
+
+/// Calls `rpc` with every date valid except `field`, which is `bad`.
+async fn with_date(
+    c: &mut Client,
+    t: &str,
+    ids: &Ids,
+    rpc: &str,
+    field: &str,
+    bad: common::Date,
+) -> Result<(), Status> {
+    let d = |name: &str, valid: common::Date| if name == field { bad } else { valid };
+    let (christmas, new_year) = (date(2026, 12, 25), date(2027, 1, 1));
+    match rpc {
+        "CreateBranch" => {
+            let mut r = fx::BranchSpec::new("EDGE-DATES", "guangdong", "shenzhen").request();
+            r.holidays = vec![d("holidays[0]", christmas), d("holidays[1]", new_year)];
+            c.create_branch(req(t, r)).await.map(|_| ())
+        }
+        "UpdateBranch" => c
+            .update_branch(req(
+                t,
+                pb::UpdateBranchRequest {
+                    branch_id: ids.branch.clone(),
+                    holidays: Some(pb::HolidayList {
+                        dates: vec![
+                            d("holidays.dates[0]", christmas),
+                            d("holidays.dates[1]", new_year),
+                        ],
+                    }),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        "GenerateSlots" => c
+            .generate_slots(req(
+                t,
+                pb::GenerateSlotsRequest {
+                    branch_id: ids.branch.clone(),
+                    from: Some(d("from", fx::monday())),
+                    to: Some(d("to", fx::sunday())),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        "SearchAvailability" => c
+            .search_availability(req(
+                t,
+                pb::SearchAvailabilityRequest {
+                    branch_id: ids.branch.clone(),
+                    package_id: ids.package.clone(),
+                    from: Some(d("from", fx::monday())),
+                    to: Some(d("to", fx::sunday())),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        "ListAppointments" => c
+            .list_appointments(req(
+                t,
+                pb::ListAppointmentsRequest {
+                    branch_id: ids.branch.clone(),
+                    date: Some(d("date", fx::monday())),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ()),
+        other => panic!("no dates in {other}"),
+    }
+}
+
+async fn dates_outside_years_1_to_9999_or_off_the_calendar_are_refused_naming_the_field(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let (_, ids) = known(&app).await;
+    let mut c = app.client();
+    let t = app.admin.clone();
+    let fields = [
+        ("CreateBranch", "holidays[0]"),
+        ("CreateBranch", "holidays[1]"),
+        ("UpdateBranch", "holidays.dates[0]"),
+        ("UpdateBranch", "holidays.dates[1]"),
+        ("GenerateSlots", "from"),
+        ("GenerateSlots", "to"),
+        ("SearchAvailability", "from"),
+        ("SearchAvailability", "to"),
+        ("ListAppointments", "date"),
+    ];
+    let bad = [
+        ("year 0", date(0, 1, 1)),
+        ("year -1", date(-1, 12, 25)),
+        ("year -2026", date(-2026, 12, 1)),
+        ("year 10000", date(10_000, 1, 1)),
+        ("year i32::MIN", date(i32::MIN, 1, 1)),
+        ("month 13", date(2026, 13, 1)),
+        ("month 0", date(2026, 0, 1)),
+        ("day 0", date(2026, 12, 0)),
+        ("30 February", date(2026, 2, 30)),
+    ];
+    let mut failures = Vec::new();
+    for &(rpc, field) in &fields {
+        for (what, d) in bad {
+            let got = with_date(&mut c, &t, &ids, rpc, field, d).await;
+            expect_refused(
+                &mut failures,
+                &format!("{rpc}.{field} = {what}"),
+                field,
+                &got,
+            );
+        }
+    }
+    none_broken(&failures, fields.len() * bad.len());
+
+    // The first and the last year are years like any other.
+    for day in [date(1, 1, 1), date(9999, 6, 30)] {
+        c.list_appointments(req(
+            &t,
+            pb::ListAppointmentsRequest {
+                branch_id: ids.branch.clone(),
+                date: Some(day),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("ListAppointments.date = {day:?}: {e:?}"));
+    }
+    let edges = vec![date(1, 1, 1), date(9999, 12, 31)];
+    let branch = c
+        .update_branch(req(
+            &t,
+            pb::UpdateBranchRequest {
+                branch_id: ids.branch.clone(),
+                holidays: Some(pb::HolidayList {
+                    dates: edges.clone(),
+                }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("holidays in years 1 and 9999")
+        .into_inner()
+        .branch
+        .expect("a branch");
+    assert_eq!(branch.holidays, edges);
+    // The very last day may be refused for what follows it, but never fails the server.
+    let last = c
+        .list_appointments(req(
+            &t,
+            pb::ListAppointmentsRequest {
+                branch_id: ids.branch.clone(),
+                date: Some(date(9999, 12, 31)),
+                ..Default::default()
+            },
+        ))
+        .await;
+    assert!(
+        !matches!(&last, Err(s) if matches!(s.code(), Code::Internal | Code::Unknown)),
+        "{last:?}"
+    );
+    app.stop().await;
+}
+
+async fn prices_above_a_million_yuan_are_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (f, _) = known(&app).await;
+    let mut c = app.client();
+    let package = |code: &str, minor_units: i64| pb::CreatePackageRequest {
+        request_id: format!("edge-{code}"),
+        code: code.into(),
+        name: "价格边界".into(),
+        exam_item_ids: vec![f.items[2].exam_item_id.clone()],
+        price: Some(common::Money {
+            currency_code: "CNY".into(),
+            minor_units,
+        }),
+    };
+    let mut failures = Vec::new();
+    let bad = [
+        ("i64::MAX", i64::MAX),
+        ("100000001", 100_000_001),
+        ("i64::MIN", i64::MIN),
+        ("-1", -1),
+    ];
+    for (i, (what, minor)) in bad.into_iter().enumerate() {
+        let got = c
+            .create_package(req(&app.admin, package(&format!("MONEY-{i}"), minor)))
+            .await
+            .map(|_| ());
+        expect_refused(
+            &mut failures,
+            &format!("CreatePackage.price.minor_units = {what}"),
+            "price.minor_units",
+            &got,
+        );
+    }
+    none_broken(&failures, bad.len());
+    let top = c
+        .create_package(req(&app.admin, package("MONEY-TOP", 100_000_000)))
+        .await
+        .expect("exactly a million yuan")
+        .into_inner()
+        .package
+        .expect("a package");
+    assert_eq!(top.price.expect("a price").minor_units, 100_000_000);
+    app.stop().await;
+}

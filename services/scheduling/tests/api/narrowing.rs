@@ -1,0 +1,129 @@
+//! Narrowing a list or a feed to a branch or region outside the caller's scope is
+//! `PERMISSION_DENIED` for every scoped role, never an empty answer; narrowing inside the
+//! scope answers.
+
+use hospital_proto::scheduling as pb;
+use service_kit::auth::{OrgScope, Role};
+use test_support::backend_tests;
+use tonic::Code;
+
+use crate::helpers::*;
+
+backend_tests!(every_list_and_feed_refuses_a_narrowing_outside_the_callers_scope);
+
+async fn every_list_and_feed_refuses_a_narrowing_outside_the_callers_scope(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let shenzhen = create_branch(&app, "SZ-01", "guangdong", "shenzhen", 5).await;
+    let shanghai = create_branch(&app, "SH-01", "shanghai", "shanghai", 5).await;
+    let scopes = [
+        OrgScope::Region("guangdong".into()),
+        OrgScope::Region("guangdong/shenzhen".into()),
+        OrgScope::Branch(shenzhen.branch_id.clone()),
+    ];
+    let roles = [
+        Role::RegionAdmin,
+        Role::BranchDirector,
+        Role::FrontDesk,
+        Role::CallCentreAgent,
+        Role::ExamStation,
+        Role::BranchSystem,
+    ];
+    let mut c = app.client();
+    let mut checked = 0;
+    for scope in &scopes {
+        for role in roles {
+            if role == Role::BranchSystem && !matches!(scope, OrgScope::Branch(_)) {
+                continue; // such a token is refused outright
+            }
+            let token = app.token(role, scope.clone());
+            let what = format!("{role:?} over {scope}");
+            let code = |r: Result<(), tonic::Status>| r.err().map(|s| s.code());
+            let listed = c
+                .list_branches(req(
+                    &token,
+                    pb::ListBranchesRequest {
+                        region_path: "shanghai".into(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .map(|_| ());
+            assert_eq!(
+                code(listed),
+                Some(Code::PermissionDenied),
+                "ListBranches, {what}"
+            );
+            let appointments = c
+                .list_appointments(req(
+                    &token,
+                    pb::ListAppointmentsRequest {
+                        branch_id: shanghai.branch_id.clone(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .map(|_| ());
+            assert_eq!(
+                code(appointments),
+                Some(Code::PermissionDenied),
+                "ListAppointments, {what}"
+            );
+            let feed = c
+                .subscribe(req(
+                    &token,
+                    pb::SubscribeRequest {
+                        after: 0,
+                        branch_id: shanghai.branch_id.clone(),
+                    },
+                ))
+                .await
+                .map(|_| ());
+            assert_eq!(
+                code(feed),
+                Some(Code::PermissionDenied),
+                "Subscribe, {what}"
+            );
+            checked += 3;
+        }
+    }
+    assert_eq!(checked, 3 * (6 + 6 + 6) - 3 * 2);
+
+    // Inside the scope the same narrowing answers.
+    let director = app.token(
+        Role::BranchDirector,
+        OrgScope::Branch(shenzhen.branch_id.clone()),
+    );
+    let region = app.token(Role::RegionAdmin, OrgScope::Region("guangdong".into()));
+    let branches = c
+        .list_branches(req(
+            &region,
+            pb::ListBranchesRequest {
+                region_path: "guangdong/shenzhen".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .branches;
+    assert_eq!(branches.len(), 1);
+    c.list_appointments(req(
+        &director,
+        pb::ListAppointmentsRequest {
+            branch_id: shenzhen.branch_id.clone(),
+            ..Default::default()
+        },
+    ))
+    .await
+    .unwrap();
+    c.subscribe(req(
+        &director,
+        pb::SubscribeRequest {
+            after: 0,
+            branch_id: shenzhen.branch_id.clone(),
+        },
+    ))
+    .await
+    .unwrap();
+    app.stop().await;
+}
