@@ -306,22 +306,41 @@ impl TokenIssuer {
 
     /// A token for `subject` valid for `ttl_secs`.
     pub fn issue(&self, subject: &str, role: Role, scope: &OrgScope, ttl_secs: u64) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        self.issue_expiring_at(subject, role, scope, unix_now() + ttl_secs)
+    }
+
+    /// A token for `subject` whose `exp` is `expires_at_unix_secs` (seconds since the
+    /// epoch), issued now or, when that moment has already passed, at it: tests use it for
+    /// tokens that expired a while ago. Verifiers allow a minute of clock skew
+    /// (`jsonwebtoken`'s default leeway), so a token counts as expired only once its `exp`
+    /// is more than a minute in the past.
+    pub fn issue_expiring_at(
+        &self,
+        subject: &str,
+        role: Role,
+        scope: &OrgScope,
+        expires_at_unix_secs: u64,
+    ) -> String {
         let claims = Claims {
             sub: subject.to_owned(),
             role,
             org: scope.to_string(),
             iss: self.issuer.clone(),
-            exp: now + ttl_secs,
-            iat: now,
+            exp: expires_at_unix_secs,
+            iat: unix_now().min(expires_at_unix_secs),
             aud: None,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
             .expect("HS256 signing cannot fail")
     }
+}
+
+/// Seconds since the epoch, by the system clock (the one token expiry is checked against).
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }
 
 /// The token a service presents on its outgoing calls: configured, or minted from the
@@ -565,6 +584,22 @@ mod tests {
                 .verify(&token)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_token_issued_to_expire_a_minute_ago_is_refused() {
+        let s = settings();
+        let issuer = TokenIssuer::hs256(s.hs256_secret.as_ref().unwrap(), &s.issuer);
+        let verifier = JwtVerifier::from_settings(&s).unwrap();
+        let now = unix_now();
+        // A minute ago, past the verifier's minute of leeway by one second.
+        let expired = issuer.issue_expiring_at("x", Role::GroupAdmin, &OrgScope::Group, now - 61);
+        let status = tonic::Status::from(verifier.verify(&expired).unwrap_err());
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert_eq!(status.message(), REFUSED_TOKEN);
+        // The same token expiring in a minute passes: the expiry alone refused it.
+        let fresh = issuer.issue_expiring_at("x", Role::GroupAdmin, &OrgScope::Group, now + 60);
+        assert_eq!(verifier.verify(&fresh).unwrap().subject, "x");
     }
 
     #[test]

@@ -9,11 +9,14 @@
 //! - [`req`], [`bad_fields`], [`eventually`], [`reflected_services`]: the calls tests make;
 //! - [`schema`]: the tables, columns and indexes of a migrated database, to hold the two
 //!   dialects' migrations in step;
-//! - [`scheduling`]: branches, items, packages, slots, booked and checked-in customers.
+//! - [`scheduling`]: branches, items, packages, slots, booked and checked-in customers;
+//! - [`edges`]: the edge rules every service holds (ids, free text, dates, money, paging,
+//!   refused tokens), checked through a closure that makes one call.
 
 #![warn(missing_docs)]
 
 mod backend;
+pub mod edges;
 pub mod scheduling;
 pub mod schema;
 mod service;

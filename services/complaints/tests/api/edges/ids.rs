@@ -2,11 +2,10 @@
 //! look-up, in complaints' own database or at scheduling.
 
 use test_support::backend_tests;
+use test_support::edges::{none_broken, passes_ids_at_the_bounds, refuses_bad_ids};
 
 use super::requests::call;
-use super::{
-    Client, Ids, answer, bad_ids, expect_refused, known, none_broken, one_mib, refuses, short,
-};
+use super::{Client, ID_LOOK, Ids, known};
 use crate::helpers::*;
 
 backend_tests!(
@@ -45,30 +44,18 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("Subscribe", "branch_id"),
 ];
 
-/// Values no request id may take.
-fn bad_request_ids() -> Vec<(&'static str, String)> {
-    vec![
-        ("1 MiB", one_mib()),
-        ("129 characters", "x".repeat(129)),
-        ("NUL", "req-\0".into()),
-        ("an escape", "req-\u{1b}[2J".into()),
-    ]
-}
-
-/// Runs every id case against `ids`, recording what breaks the rule.
-async fn id_cases(c: &mut Client, t: &str, ids: &Ids, context: &str, failures: &mut Vec<String>) {
-    for &(rpc, field) in ID_FIELDS {
-        let values = if field == "request_id" {
-            bad_request_ids()
-        } else {
-            bad_ids()
-        };
-        for (what, value) in values {
-            let got = call(c, t, ids, rpc, field, &value).await;
-            let case = format!("{rpc}.{field} = {what} ({context})");
-            expect_refused(failures, &case, field, &got);
-        }
-    }
+/// Runs every id case against `ids`, recording what breaks the rule; returns how many ran.
+async fn id_cases(
+    c: &mut Client,
+    t: &str,
+    ids: &Ids,
+    context: &str,
+    failures: &mut Vec<String>,
+) -> usize {
+    refuses_bad_ids(failures, ID_FIELDS, ID_LOOK, context, async |case| {
+        call(c, t, ids, case).await
+    })
+    .await
 }
 
 async fn malformed_and_oversized_ids_are_refused_naming_the_field_before_any_look_up(
@@ -82,22 +69,12 @@ async fn malformed_and_oversized_ids_are_refused_naming_the_field_before_any_loo
     // With every other id naming something that exists; with every other id well-formed
     // but unknown (a look-up before the check would answer NOT_FOUND); and with scheduling
     // down as well (asking it before the check would answer UNAVAILABLE).
-    id_cases(&mut c, &t, &ids, "other ids known", &mut failures).await;
+    let mut cases = id_cases(&mut c, &t, &ids, "other ids known", &mut failures).await;
     let unknown = Ids::unknown();
-    id_cases(&mut c, &t, &unknown, "other ids unknown", &mut failures).await;
+    cases += id_cases(&mut c, &t, &unknown, "other ids unknown", &mut failures).await;
     s.scheduling.stop().await;
-    id_cases(&mut c, &t, &unknown, "scheduling down", &mut failures).await;
-    let per_context: usize = ID_FIELDS
-        .iter()
-        .map(|(_, f)| {
-            if *f == "request_id" {
-                bad_request_ids().len()
-            } else {
-                bad_ids().len()
-            }
-        })
-        .sum();
-    none_broken(&failures, 3 * per_context);
+    cases += id_cases(&mut c, &t, &unknown, "scheduling down", &mut failures).await;
+    none_broken(&failures, cases);
     s.stop().await;
 }
 
@@ -106,22 +83,10 @@ async fn ids_of_up_to_128_characters_pass_the_edge(backend: Backend) {
     let (_, ids) = known(&s).await;
     let mut c = s.client();
     let mut failures = Vec::new();
-    let mut cases = 0;
-    for &(rpc, field) in ID_FIELDS {
-        for value in ["a".to_owned(), "Ab-9_.:".repeat(18) + "xx"] {
-            assert!(value.len() == 1 || value.len() == 128);
-            cases += 1;
-            let got = call(&mut c, &s.admin, &ids, rpc, field, &value).await;
-            short(&mut failures, &format!("{rpc}.{field}"), &got);
-            if matches!(&got, Err(st) if refuses(st, field)) {
-                failures.push(format!(
-                    "{rpc}.{field} = {} characters: {}",
-                    value.len(),
-                    answer(&got)
-                ));
-            }
-        }
-    }
+    let cases = passes_ids_at_the_bounds(&mut failures, ID_FIELDS, async |case| {
+        call(&mut c, &s.admin, &ids, case).await
+    })
+    .await;
     none_broken(&failures, cases);
     s.stop().await;
 }

@@ -5,10 +5,11 @@
 //! that are not negative; a branch scheduling does not know is never UNAVAILABLE; every
 //! refused token told the same thing; and no answer long enough to echo what was sent.
 //!
-//! The tables collect every case that breaks a rule and fail once, listing them all.
+//! The checks are `test_support::edges`'s, shared with every service; what stays here is
+//! this service's: its RPCs, field tables and request builders. The tables collect every
+//! case that breaks a rule and fail once, listing them all.
 
 use hospital_proto::complaints as pb;
-use tonic::{Code, Status};
 
 use crate::helpers::*;
 
@@ -71,76 +72,5 @@ fn november() -> Option<pb::Period> {
     })
 }
 
-/// Whether `status` refuses `field` (or an element of it, `field[i]…`) as invalid.
-fn refuses(status: &Status, field: &str) -> bool {
-    status.code() == Code::InvalidArgument
-        && bad_fields(status).iter().any(|g| {
-            g == field
-                || g.strip_prefix(field)
-                    .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'))
-        })
-}
-
-/// What came back, short enough to read in a failure list.
-fn answer(got: &Result<(), Status>) -> String {
-    match got {
-        Ok(()) => "accepted".into(),
-        Err(s) if s.code() == Code::InvalidArgument => {
-            format!("INVALID_ARGUMENT naming {:?}", bad_fields(s))
-        }
-        Err(s) => format!(
-            "{:?}: {:?}",
-            s.code(),
-            s.message().chars().take(160).collect::<String>()
-        ),
-    }
-}
-
-/// Records a failure unless the answer is short (no echo of what was sent).
-fn short(failures: &mut Vec<String>, case: &str, got: &Result<(), Status>) {
-    if let Err(s) = got
-        && (s.message().len() >= 1024 || s.details().len() >= 4096)
-    {
-        failures.push(format!(
-            "{case}: a {}-byte message and {}-byte details",
-            s.message().len(),
-            s.details().len()
-        ));
-    }
-}
-
-/// Records a failure unless `got` is INVALID_ARGUMENT naming `field`, answered briefly.
-fn expect_refused(failures: &mut Vec<String>, case: &str, field: &str, got: &Result<(), Status>) {
-    short(failures, case, got);
-    if !matches!(got, Err(s) if refuses(s, field)) {
-        failures.push(format!("{case}: {}", answer(got)));
-    }
-}
-
-/// Fails listing every break of the rule.
-fn none_broken(failures: &[String], cases: usize) {
-    assert!(
-        failures.is_empty(),
-        "{} breaks of the rule in {cases} cases:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-fn one_mib() -> String {
-    "x".repeat(1 << 20)
-}
-
-/// Values no id may take, and what each is.
-fn bad_ids() -> Vec<(&'static str, String)> {
-    vec![
-        ("1 MiB", one_mib()),
-        ("129 characters", "x".repeat(129)),
-        ("a space", "wo 1".into()),
-        ("non-ASCII", "工单".into()),
-        ("NUL", "wo_\0".into()),
-        ("an escape", "wo_\u{1b}[2J".into()),
-        ("a LIKE wildcard", "wo_%".into()),
-        ("a slash", "wo/1".into()),
-    ]
-}
+/// What a malformed id looks like here: a prefix and a non-ASCII name.
+const ID_LOOK: (&str, &str) = ("wo", "工单");

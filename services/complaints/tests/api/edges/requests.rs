@@ -1,30 +1,17 @@
 //! The table-driven request builder: any RPC with every field valid but one.
 
 use hospital_proto::{common, complaints as pb};
-use tonic::Status;
+use test_support::edges::{Answer, Case};
 
 use super::{Client, Ids, november};
 use crate::helpers::*;
 
-/// Calls `rpc` with every string field valid (ids from `ids`) except `field`, which
-/// carries `value`.
-pub(super) async fn call(
-    c: &mut Client,
-    t: &str,
-    ids: &Ids,
-    rpc: &str,
-    field: &str,
-    value: &str,
-) -> Result<(), Status> {
-    let s = |name: &str, valid: &str| {
-        if name == field {
-            value.to_owned()
-        } else {
-            valid.to_owned()
-        }
-    };
+/// Calls `case.rpc` with every string field valid (ids from `ids`) except `case.field`,
+/// which carries `case.value`.
+pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> Answer {
+    let s = |name: &str, valid: &str| case.or(name, valid);
     let wo = s("work_order_id", &ids.work_order);
-    match rpc {
+    match case.rpc {
         "OpenWorkOrder" => c
             .open_work_order(req(
                 t,
@@ -49,16 +36,12 @@ pub(super) async fn call(
             .await
             .map(|_| ()),
         "GetWorkOrder" => {
-            let by_number = field == "number";
+            let by_number = case.field == "number";
             c.get_work_order(req(
                 t,
                 pb::GetWorkOrderRequest {
                     work_order_id: if by_number { String::new() } else { wo },
-                    number: if by_number {
-                        value.to_owned()
-                    } else {
-                        String::new()
-                    },
+                    number: s("number", ""),
                 },
             ))
             .await

@@ -1,10 +1,12 @@
-//! Page tokens the service issued, and page sizes that are not negative.
+//! Page tokens the service issued, and page sizes that are not negative: the lists and
+//! how to ask for one page; the walk is `test_support::edges`'s.
 
 use hospital_proto::scheduling as pb;
 use test_support::backend_tests;
+use test_support::edges::{Page, every_list_pages_only_by_its_own_tokens};
 use tonic::Status;
 
-use super::{Client, expect_refused, known, none_broken, one_mib};
+use super::{Client, known};
 use crate::helpers::*;
 
 backend_tests!(every_list_accepts_only_page_tokens_it_issued_and_no_negative_page_size);
@@ -16,9 +18,8 @@ async fn page(
     branch_id: &str,
     rpc: &str,
     page_size: i32,
-    page_token: &str,
-) -> Result<(Vec<String>, String), Status> {
-    let page_token = page_token.to_owned();
+    page_token: String,
+) -> Result<Page, Status> {
     Ok(match rpc {
         "ListBranches" => {
             let r = c
@@ -87,14 +88,6 @@ async fn page(
     })
 }
 
-/// `token` with its last character changed: the checksum no longer matches.
-fn tampered(token: &str) -> String {
-    let mut t = token.to_owned();
-    let last = t.pop().expect("a non-empty token");
-    t.push(if last == '0' { '1' } else { '0' });
-    t
-}
-
 async fn every_list_accepts_only_page_tokens_it_issued_and_no_negative_page_size(backend: Backend) {
     let app = spawn_app(backend).await;
     let (f, ids) = known(&app).await;
@@ -120,62 +113,9 @@ async fn every_list_accepts_only_page_tokens_it_issued_and_no_negative_page_size
         "ListPackages",
         "ListAppointments",
     ];
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for rpc in lists {
-        // Size 0 is the default page, which holds everything here.
-        let (all, next) = page(&mut c, &t, &ids.branch, rpc, 0, "")
-            .await
-            .unwrap_or_else(|e| panic!("{rpc} with page_size 0: {e:?}"));
-        assert!(all.len() >= 2 && next.is_empty(), "{rpc}: {all:?} {next:?}");
-        // Page by page, each next_page_token accepted, the same rows in the same order.
-        let (mut walked, mut token, mut issued) = (Vec::new(), String::new(), Vec::new());
-        loop {
-            let (rows, next) = page(&mut c, &t, &ids.branch, rpc, 1, &token)
-                .await
-                .unwrap_or_else(|e| panic!("{rpc} with its own token {token:?}: {e:?}"));
-            walked.extend(rows);
-            if next.is_empty() {
-                break;
-            }
-            assert!(walked.len() <= all.len(), "{rpc} pages without end");
-            issued.push(next.clone());
-            token = next;
-        }
-        assert_eq!(walked, all, "{rpc}: paging by one");
-        let real = issued.first().expect("a token was issued").clone();
-        let bad_tokens = [
-            ("garbage", "garbage".to_owned()),
-            ("a made-up p1 token", "p1.41.00000000".to_owned()),
-            ("a tampered token", tampered(&real)),
-            ("a token with a NUL", format!("{real}\0")),
-            ("1 MiB", one_mib()),
-        ];
-        for (what, token) in bad_tokens {
-            cases += 1;
-            let got = page(&mut c, &t, &ids.branch, rpc, 1, &token)
-                .await
-                .map(|_| ());
-            expect_refused(
-                &mut failures,
-                &format!("{rpc}.page_token = {what}"),
-                "page_token",
-                &got,
-            );
-        }
-        for size in [-1, i32::MIN] {
-            cases += 1;
-            let got = page(&mut c, &t, &ids.branch, rpc, size, "")
-                .await
-                .map(|_| ());
-            expect_refused(
-                &mut failures,
-                &format!("{rpc}.page_size = {size}"),
-                "page_size",
-                &got,
-            );
-        }
-    }
-    none_broken(&failures, cases);
+    every_list_pages_only_by_its_own_tokens(&lists, 2, async |rpc, size, token| {
+        page(&mut c, &t, &ids.branch, rpc, size, token).await
+    })
+    .await;
     app.stop().await;
 }

@@ -1,10 +1,11 @@
 //! Field paths: `UpdateBranch` names the fields as its own request spells them.
 
 use hospital_proto::scheduling as pb;
+use test_support::edges::{expect_refused, none_broken};
 use test_support::{backend_tests, scheduling as fx};
 use tonic::Code;
 
-use super::{expect_refused, known, none_broken};
+use super::known;
 use crate::helpers::*;
 
 backend_tests!(update_branch_names_its_own_paths_and_create_branch_its_own);

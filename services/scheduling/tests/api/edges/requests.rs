@@ -1,31 +1,18 @@
 //! The table-driven request builder: any RPC with every field valid but one.
 
 use hospital_proto::{common, scheduling as pb};
+use test_support::edges::{Answer, Case};
 use test_support::scheduling as fx;
-use tonic::Status;
 
 use super::{Client, Ids};
 use crate::helpers::*;
 
-/// Calls `rpc` with every string field valid (ids from `ids`) except `field`, which
-/// carries `value`.
-pub(super) async fn call(
-    c: &mut Client,
-    t: &str,
-    ids: &Ids,
-    rpc: &str,
-    field: &str,
-    value: &str,
-) -> Result<(), Status> {
-    let s = |name: &str, valid: &str| {
-        if name == field {
-            value.to_owned()
-        } else {
-            valid.to_owned()
-        }
-    };
+/// Calls `case.rpc` with every string field valid (ids from `ids`) except `case.field`,
+/// which carries `case.value`.
+pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> Answer {
+    let s = |name: &str, valid: &str| case.or(name, valid);
     let week = (Some(fx::monday()), Some(fx::sunday()));
-    match rpc {
+    match case.rpc {
         "CreateBranch" => {
             let mut r = fx::BranchSpec::new("EDGE-01", "guangdong", "shenzhen").request();
             r.request_id = s("request_id", "edge-branch");

@@ -1,11 +1,12 @@
 //! Free text: trimmed, bounded and free of control characters.
 
 use hospital_proto::{common, scheduling as pb};
+use test_support::edges::{none_broken, refuses_bad_texts, trims};
 use test_support::{backend_tests, scheduling as fx};
 use tonic::Status;
 
+use super::known;
 use super::requests::call;
-use super::{answer, expect_refused, known, none_broken, one_mib};
 use crate::helpers::*;
 
 backend_tests!(
@@ -48,85 +49,11 @@ async fn free_text_that_is_too_long_or_holds_control_characters_is_refused_namin
     let app = spawn_app(backend).await;
     let (_, ids) = known(&app).await;
     let mut c = app.client();
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for &(rpc, field, max) in TEXT_FIELDS {
-        let mut values = vec![
-            ("1 MiB".to_owned(), one_mib()),
-            ("NUL".to_owned(), "深圳\0分院".to_owned()),
-            ("a bell".to_owned(), "深圳\u{7}分院".to_owned()),
-            ("an escape".to_owned(), "\u{1b}[31m深圳".to_owned()),
-        ];
-        if let Some(max) = max {
-            values.push((format!("{} characters", max + 1), "字".repeat(max + 1)));
-        }
-        for (what, value) in values {
-            cases += 1;
-            let got = call(&mut c, &app.admin, &ids, rpc, field, &value).await;
-            expect_refused(
-                &mut failures,
-                &format!("{rpc}.{field} = {what}"),
-                field,
-                &got,
-            );
-        }
-    }
-    none_broken(&failures, cases);
+    refuses_bad_texts(TEXT_FIELDS, ("深圳", "分院"), async |case| {
+        call(&mut c, &app.admin, &ids, case).await
+    })
+    .await;
     app.stop().await;
-}
-
-/// `text` with spaces around it.
-fn padded(text: &str) -> String {
-    format!("  {text}  ")
-}
-
-/// A stored text, sketched for a failure list.
-fn sketch(stored: &str) -> String {
-    let n = stored.chars().count();
-    if n <= 12 {
-        return format!("{stored:?}");
-    }
-    let head: String = stored.chars().take(6).collect();
-    let tail: String = stored.chars().skip(n - 6).collect();
-    format!("{n} characters, {head:?}…{tail:?}")
-}
-
-/// Sends `max` characters of `unit` between spaces through `send`, which answers with
-/// what was stored: the text must be accepted and stored without the spaces (a line of
-/// an audit trail may put a label before it). When the text at the bound is refused, four
-/// characters between spaces show whether the trimming itself holds.
-async fn trims<F, Fut>(failures: &mut Vec<String>, case: &str, unit: &str, max: usize, send: F)
-where
-    F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Result<String, Status>>,
-{
-    let kept = |stored: &str, want: &str| stored == want || stored.ends_with(&format!(": {want}"));
-    let long = unit.repeat(max);
-    match send(padded(&long)).await {
-        Ok(stored) if kept(&stored, &long) => {}
-        Ok(stored) => failures.push(format!(
-            "{case}: {max} characters between spaces stored as {}",
-            sketch(&stored)
-        )),
-        Err(e) => {
-            failures.push(format!(
-                "{case}: {max} characters between spaces: {}",
-                answer(&Err(e))
-            ));
-            let short = unit.repeat(4);
-            match send(padded(&short)).await {
-                Ok(stored) if kept(&stored, &short) => {}
-                Ok(stored) => failures.push(format!(
-                    "{case}: 4 characters between spaces stored as {}",
-                    sketch(&stored)
-                )),
-                Err(e) => failures.push(format!(
-                    "{case}: 4 characters between spaces: {}",
-                    answer(&Err(e))
-                )),
-            }
-        }
-    }
 }
 
 async fn free_text_at_its_bound_is_accepted_and_stored_trimmed(backend: Backend) {
