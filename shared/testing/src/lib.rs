@@ -90,6 +90,61 @@ impl World {
     }
 }
 
+/// A caller whose token is narrower than the group: every scoped role over a region, a
+/// sub-region and one branch.
+#[derive(Debug, Clone)]
+pub struct ScopedCaller {
+    /// Its role.
+    pub role: Role,
+    /// Its scope.
+    pub scope: OrgScope,
+    /// Its token.
+    pub token: String,
+    /// `"<role> over <scope>"`, for failure messages.
+    pub label: String,
+}
+
+/// Every scoped role (region admin, branch director, front desk, call-centre agent, exam
+/// station, branch system) over `region`, over `region/city` and over the branch
+/// `branch_id`, skipping the branch system's region tokens, which are refused outright.
+/// What a narrowing test runs through: for each, a filter outside its scope must be
+/// `PERMISSION_DENIED`.
+pub fn scoped_callers(
+    world: &World,
+    region: &str,
+    city: &str,
+    branch_id: &str,
+) -> Vec<ScopedCaller> {
+    let scopes = [
+        OrgScope::Region(region.to_owned()),
+        OrgScope::Region(format!("{region}/{city}")),
+        OrgScope::Branch(branch_id.to_owned()),
+    ];
+    let roles = [
+        Role::RegionAdmin,
+        Role::BranchDirector,
+        Role::FrontDesk,
+        Role::CallCentreAgent,
+        Role::ExamStation,
+        Role::BranchSystem,
+    ];
+    let mut callers = Vec::new();
+    for scope in &scopes {
+        for role in roles {
+            if role == Role::BranchSystem && !matches!(scope, OrgScope::Branch(_)) {
+                continue;
+            }
+            callers.push(ScopedCaller {
+                role,
+                label: format!("{role:?} over {scope}"),
+                token: world.token_for(role, scope.clone()),
+                scope: scope.clone(),
+            });
+        }
+    }
+    callers
+}
+
 /// `msg` with `token` as its bearer.
 pub fn req<T>(token: &str, msg: T) -> Request<T> {
     let mut r = Request::new(msg);

@@ -23,85 +23,69 @@ async fn every_list_figure_and_feed_refuses_a_narrowing_outside_the_callers_scop
 ) {
     let s = spawn(backend).await;
     let f = fixture(&s).await;
-    let scopes = [
-        OrgScope::Region("guangdong".into()),
-        OrgScope::Region("guangdong/shenzhen".into()),
-        OrgScope::Branch(f.shenzhen.branch_id.clone()),
-    ];
-    let roles = [
-        Role::RegionAdmin,
-        Role::BranchDirector,
-        Role::FrontDesk,
-        Role::CallCentreAgent,
-        Role::ExamStation,
-        Role::BranchSystem,
-    ];
+    let callers =
+        test_support::scoped_callers(&s.world, "guangdong", "shenzhen", &f.shenzhen.branch_id);
+    assert_eq!(callers.len(), 16);
     let foreign_branch = f.shanghai.branch_id.clone();
     let mut c = s.client();
     let mut checked = 0;
-    for scope in &scopes {
-        for role in roles {
-            if role == Role::BranchSystem && !matches!(scope, OrgScope::Branch(_)) {
-                continue; // such a token is refused outright
-            }
-            let token = s.token("someone", role, scope.clone());
-            let what = format!("{role:?} over {scope}");
-            let code = |r: Result<(), tonic::Status>| r.err().map(|s| s.code());
-            for (branch_id, region_path) in [
-                (foreign_branch.clone(), String::new()),
-                (String::new(), "shanghai".to_owned()),
-            ] {
-                let listed = c
-                    .list_work_orders(req(
-                        &token,
-                        pb::ListWorkOrdersRequest {
-                            branch_id: branch_id.clone(),
-                            region_path: region_path.clone(),
-                            ..Default::default()
-                        },
-                    ))
-                    .await
-                    .map(|_| ());
-                assert_eq!(
-                    code(listed),
-                    Some(Code::PermissionDenied),
-                    "ListWorkOrders {branch_id}{region_path}, {what}"
-                );
-                let figures = c
-                    .get_figures(req(
-                        &token,
-                        pb::GetFiguresRequest {
-                            period: period(),
-                            branch_id: branch_id.clone(),
-                            region_path: region_path.clone(),
-                        },
-                    ))
-                    .await
-                    .map(|_| ());
-                assert_eq!(
-                    code(figures),
-                    Some(Code::PermissionDenied),
-                    "GetFigures {branch_id}{region_path}, {what}"
-                );
-                checked += 2;
-            }
-            let feed = c
-                .subscribe(req(
-                    &token,
-                    pb::SubscribeRequest {
-                        after: 0,
-                        branch_id: foreign_branch.clone(),
+    for caller in &callers {
+        let (token, what) = (caller.token.as_str(), &caller.label);
+        let code = |r: Result<(), tonic::Status>| r.err().map(|s| s.code());
+        for (branch_id, region_path) in [
+            (foreign_branch.clone(), String::new()),
+            (String::new(), "shanghai".to_owned()),
+        ] {
+            let listed = c
+                .list_work_orders(req(
+                    token,
+                    pb::ListWorkOrdersRequest {
+                        branch_id: branch_id.clone(),
+                        region_path: region_path.clone(),
+                        ..Default::default()
                     },
                 ))
                 .await
                 .map(|_| ());
             assert_eq!(
-                code(feed),
+                code(listed),
                 Some(Code::PermissionDenied),
-                "Subscribe, {what}"
+                "ListWorkOrders {branch_id}{region_path}, {what}"
             );
-            checked += 1;
+            let figures = c
+                .get_figures(req(
+                    token,
+                    pb::GetFiguresRequest {
+                        period: period(),
+                        branch_id: branch_id.clone(),
+                        region_path: region_path.clone(),
+                    },
+                ))
+                .await
+                .map(|_| ());
+            assert_eq!(
+                code(figures),
+                Some(Code::PermissionDenied),
+                "GetFigures {branch_id}{region_path}, {what}"
+            );
+            checked += 2;
         }
+        let feed = c
+            .subscribe(req(
+                token,
+                pb::SubscribeRequest {
+                    after: 0,
+                    branch_id: foreign_branch.clone(),
+                },
+            ))
+            .await
+            .map(|_| ());
+        assert_eq!(
+            code(feed),
+            Some(Code::PermissionDenied),
+            "Subscribe, {what}"
+        );
+        checked += 1;
     }
     assert_eq!(checked, 5 * (6 + 6 + 6 - 2));
 

@@ -15,76 +15,60 @@ async fn every_list_and_feed_refuses_a_narrowing_outside_the_callers_scope(backe
     let app = spawn_app(backend).await;
     let shenzhen = create_branch(&app, "SZ-01", "guangdong", "shenzhen", 5).await;
     let shanghai = create_branch(&app, "SH-01", "shanghai", "shanghai", 5).await;
-    let scopes = [
-        OrgScope::Region("guangdong".into()),
-        OrgScope::Region("guangdong/shenzhen".into()),
-        OrgScope::Branch(shenzhen.branch_id.clone()),
-    ];
-    let roles = [
-        Role::RegionAdmin,
-        Role::BranchDirector,
-        Role::FrontDesk,
-        Role::CallCentreAgent,
-        Role::ExamStation,
-        Role::BranchSystem,
-    ];
+    let callers =
+        test_support::scoped_callers(&app.world, "guangdong", "shenzhen", &shenzhen.branch_id);
+    assert_eq!(callers.len(), 16);
     let mut c = app.client();
     let mut checked = 0;
-    for scope in &scopes {
-        for role in roles {
-            if role == Role::BranchSystem && !matches!(scope, OrgScope::Branch(_)) {
-                continue; // such a token is refused outright
-            }
-            let token = app.token(role, scope.clone());
-            let what = format!("{role:?} over {scope}");
-            let code = |r: Result<(), tonic::Status>| r.err().map(|s| s.code());
-            let listed = c
-                .list_branches(req(
-                    &token,
-                    pb::ListBranchesRequest {
-                        region_path: "shanghai".into(),
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .map(|_| ());
-            assert_eq!(
-                code(listed),
-                Some(Code::PermissionDenied),
-                "ListBranches, {what}"
-            );
-            let appointments = c
-                .list_appointments(req(
-                    &token,
-                    pb::ListAppointmentsRequest {
-                        branch_id: shanghai.branch_id.clone(),
-                        ..Default::default()
-                    },
-                ))
-                .await
-                .map(|_| ());
-            assert_eq!(
-                code(appointments),
-                Some(Code::PermissionDenied),
-                "ListAppointments, {what}"
-            );
-            let feed = c
-                .subscribe(req(
-                    &token,
-                    pb::SubscribeRequest {
-                        after: 0,
-                        branch_id: shanghai.branch_id.clone(),
-                    },
-                ))
-                .await
-                .map(|_| ());
-            assert_eq!(
-                code(feed),
-                Some(Code::PermissionDenied),
-                "Subscribe, {what}"
-            );
-            checked += 3;
-        }
+    for caller in &callers {
+        let (token, what) = (caller.token.as_str(), &caller.label);
+        let code = |r: Result<(), tonic::Status>| r.err().map(|s| s.code());
+        let listed = c
+            .list_branches(req(
+                token,
+                pb::ListBranchesRequest {
+                    region_path: "shanghai".into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ());
+        assert_eq!(
+            code(listed),
+            Some(Code::PermissionDenied),
+            "ListBranches, {what}"
+        );
+        let appointments = c
+            .list_appointments(req(
+                token,
+                pb::ListAppointmentsRequest {
+                    branch_id: shanghai.branch_id.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(|_| ());
+        assert_eq!(
+            code(appointments),
+            Some(Code::PermissionDenied),
+            "ListAppointments, {what}"
+        );
+        let feed = c
+            .subscribe(req(
+                token,
+                pb::SubscribeRequest {
+                    after: 0,
+                    branch_id: shanghai.branch_id.clone(),
+                },
+            ))
+            .await
+            .map(|_| ());
+        assert_eq!(
+            code(feed),
+            Some(Code::PermissionDenied),
+            "Subscribe, {what}"
+        );
+        checked += 3;
     }
     assert_eq!(checked, 3 * (6 + 6 + 6) - 3 * 2);
 
