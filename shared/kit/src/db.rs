@@ -114,7 +114,14 @@ impl Db {
         });
         let mut pool = AnyPoolOptions::new()
             .max_connections(max)
-            .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms.max(1)));
+            .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms.max(1)))
+            // No ping before every acquire: that was a round trip (on SQLite a trip through
+            // its worker thread) on every call's critical path. sqlx still pings a
+            // connection when it is released, off the caller's path, and drops one that
+            // fails; a connection that died while idle (a database restart) fails its one
+            // next call with UNAVAILABLE and is dropped. The outage test holds bookings to
+            // succeeding again after the database returns.
+            .test_before_acquire(false);
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
