@@ -255,38 +255,36 @@ impl From<Error> for Status {
 }
 
 fn status(err: Error) -> Status {
-    {
-        match err {
-            Error::InvalidArgument(violations) => {
-                let mut details = ErrorDetails::new();
-                for v in &violations.0 {
-                    details.add_bad_request_violation(v.field.clone(), v.description.clone());
-                }
-                Status::with_error_details(
-                    Code::InvalidArgument,
-                    format!("invalid request: {violations}"),
-                    details,
-                )
+    match err {
+        Error::InvalidArgument(violations) => {
+            let mut details = ErrorDetails::new();
+            for v in &violations.0 {
+                details.add_bad_request_violation(v.field.clone(), v.description.clone());
             }
-            Error::NotFound(what) => Status::not_found(format!("{what} not found")),
-            Error::AlreadyExists(what) => Status::already_exists(what),
-            Error::FailedPrecondition(why) => Status::failed_precondition(why),
-            Error::ResourceExhausted(why) => Status::resource_exhausted(why),
-            Error::Aborted(why) => Status::aborted(why),
-            Error::PermissionDenied(why) => Status::permission_denied(why),
-            Error::Unauthenticated(why) => Status::unauthenticated(why),
-            Error::Unavailable(why) => {
-                tracing::warn!(error = %why, "dependency unavailable");
-                Status::unavailable(why)
-            }
-            Error::Database(e) => {
-                tracing::error!(error = %e, "database error");
-                Status::internal("internal error")
-            }
-            Error::Internal(e) => {
-                tracing::error!(error = format!("{e:#}"), "internal error");
-                Status::internal("internal error")
-            }
+            Status::with_error_details(
+                Code::InvalidArgument,
+                format!("invalid request: {violations}"),
+                details,
+            )
+        }
+        Error::NotFound(what) => Status::not_found(format!("{what} not found")),
+        Error::AlreadyExists(what) => Status::already_exists(what),
+        Error::FailedPrecondition(why) => Status::failed_precondition(why),
+        Error::ResourceExhausted(why) => Status::resource_exhausted(why),
+        Error::Aborted(why) => Status::aborted(why),
+        Error::PermissionDenied(why) => Status::permission_denied(why),
+        Error::Unauthenticated(why) => Status::unauthenticated(why),
+        Error::Unavailable(why) => {
+            tracing::warn!(error = %why, "dependency unavailable");
+            Status::unavailable(why)
+        }
+        Error::Database(e) => {
+            tracing::error!(error = %e, "database error");
+            Status::internal("internal error")
+        }
+        Error::Internal(e) => {
+            tracing::error!(error = format!("{e:#}"), "internal error");
+            Status::internal("internal error")
         }
     }
 }

@@ -29,6 +29,15 @@ impl Backend {
         }
     }
 
+    /// The PostgreSQL admin URL (the role that creates the test databases), if this is
+    /// PostgreSQL.
+    pub fn admin_url(&self) -> Option<&str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres(url) => Some(url),
+        }
+    }
+
     /// A URL to a new, empty database: `name.db` under `dir` for SQLite, a new database
     /// named `t_<random>` for PostgreSQL (CI drops them between runs).
     pub async fn fresh_url(&self, dir: &Path, name: &str) -> String {

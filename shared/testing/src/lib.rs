@@ -7,6 +7,7 @@
 //! - [`TestService`]: any service in-process on port 0 with a fresh database, restarted on
 //!   the same port and database, stopped;
 //! - [`req`], [`bad_fields`], [`eventually`], [`reflected_services`]: the calls tests make;
+//! - [`outage`]: a PostgreSQL database cut off from its service and back;
 //! - [`schema`]: the tables, columns and indexes of a migrated database, to hold the two
 //!   dialects' migrations in step;
 //! - [`scheduling`]: branches, items, packages, slots, booked and checked-in customers;
@@ -17,6 +18,7 @@
 
 mod backend;
 pub mod edges;
+pub mod outage;
 pub mod scheduling;
 pub mod schema;
 mod service;
@@ -143,6 +145,30 @@ pub fn scoped_callers(
         }
     }
     callers
+}
+
+/// Fails the test unless `result` is `PERMISSION_DENIED`; `what` names the call.
+pub fn assert_denied<T>(result: Result<T, tonic::Status>, what: &str) {
+    let code = result.err().map(|s| s.code());
+    assert_eq!(code, Some(tonic::Code::PermissionDenied), "{what}");
+}
+
+/// The status health reports for `service` (`""` for the whole server).
+pub async fn health_status(
+    channel: tonic::transport::Channel,
+    service: &str,
+) -> tonic_health::pb::health_check_response::ServingStatus {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let status = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .expect("health answers")
+        .into_inner()
+        .status;
+    tonic_health::pb::health_check_response::ServingStatus::try_from(status)
+        .expect("a known status")
 }
 
 /// `msg` with `token` as its bearer.

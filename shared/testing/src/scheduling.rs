@@ -343,8 +343,9 @@ pub async fn book(
     })
 }
 
-/// Checks the appointment's customer in (the clock must be within the arrival window).
-pub async fn check_in(c: &mut Client, token: &str, appointment_id: &str) {
+/// Checks the appointment's customer in (the clock must be within the arrival window) and
+/// returns the visit with its queue entries.
+pub async fn check_in(c: &mut Client, token: &str, appointment_id: &str) -> pb::Visit {
     c.check_in(req(
         token,
         pb::CheckInRequest {
@@ -352,7 +353,10 @@ pub async fn check_in(c: &mut Client, token: &str, appointment_id: &str) {
         },
     ))
     .await
-    .expect("check in");
+    .expect("check in")
+    .into_inner()
+    .visit
+    .expect("a visit in the reply")
 }
 
 /// Books customer `n` at `branch` into the first slot of Monday for `package`, and checks

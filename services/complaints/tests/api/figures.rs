@@ -14,6 +14,21 @@ fn november_and_december() -> Option<pb::Period> {
     })
 }
 
+/// The group's figures for November and December, as the group admin reads them.
+async fn group_figures(s: &Suite) -> Result<pb::Figures, tonic::Status> {
+    let reply = s
+        .client()
+        .get_figures(req(
+            &s.admin,
+            pb::GetFiguresRequest {
+                period: november_and_december(),
+                ..Default::default()
+            },
+        ))
+        .await?;
+    Ok(reply.into_inner().figures.expect("figures in the reply"))
+}
+
 async fn complete_visit(s: &Suite, apt: &sched::Appointment) {
     let mut c = s.sched();
     loop {
@@ -114,16 +129,7 @@ async fn figures_and_the_scorecard_stay_within_the_callers_scope(backend: Backen
     complete_visit(&s, &apt).await;
     // Visits reach complaints through scheduling's event feed, a moment after they end.
     eventually("the five visits counted", || async {
-        s.client()
-            .get_figures(req(
-                &s.admin,
-                pb::GetFiguresRequest {
-                    period: november_and_december(),
-                    ..Default::default()
-                },
-            ))
-            .await
-            .is_ok_and(|r| r.into_inner().figures.is_some_and(|f| f.visits == 5))
+        group_figures(&s).await.is_ok_and(|f| f.visits == 5)
     })
     .await;
     // Shenzhen: a complaint resolved at the branch in 10 minutes, a suggestion left open.
@@ -138,20 +144,7 @@ async fn figures_and_the_scorecard_stay_within_the_callers_scope(backend: Backen
     s.advance(61);
     s.sweep().await;
     resolve(&s, &b.work_order_id).await;
-    let admin_figures = s
-        .client()
-        .get_figures(req(
-            &s.admin,
-            pb::GetFiguresRequest {
-                period: november_and_december(),
-                ..Default::default()
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .figures
-        .unwrap();
+    let admin_figures = group_figures(&s).await.unwrap();
     assert_eq!(admin_figures.work_orders, 3);
     assert_eq!(admin_figures.complaints, 2);
     let visits_seen = admin_figures.visits;

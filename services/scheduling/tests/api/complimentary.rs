@@ -59,21 +59,6 @@ async fn give(
         .map(|r| r.into_inner())
 }
 
-async fn check_in(app: &TestApp, apt: &pb::Appointment) -> pb::Visit {
-    app.client()
-        .check_in(req(
-            &app.admin,
-            pb::CheckInRequest {
-                appointment_id: apt.appointment_id.clone(),
-            },
-        ))
-        .await
-        .expect("check in")
-        .into_inner()
-        .visit
-        .unwrap()
-}
-
 async fn visit(app: &TestApp, apt: &pb::Appointment) -> pb::Visit {
     app.client()
         .get_visit(req(

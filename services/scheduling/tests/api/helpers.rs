@@ -170,3 +170,8 @@ pub fn event(
 ) -> Result<pb::SchedulingEvent, tonic::Status> {
     r.map(|r| r.event.expect("an event in every response"))
 }
+
+/// Checks the customer of `apt` in; the visit with its queue entries.
+pub async fn check_in(app: &TestApp, apt: &pb::Appointment) -> pb::Visit {
+    fx::check_in(&mut app.client(), &app.admin, &apt.appointment_id).await
+}

@@ -13,11 +13,8 @@ use std::{
 
 use secrecy::ExposeSecret;
 use service_kit::service::Spec;
-use sqlx::Connection;
 use tonic::Code;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use tonic_health::pb::health_check_response::ServingStatus;
 
 use crate::helpers::*;
 
@@ -33,24 +30,16 @@ async fn calls_fail_fast_during_a_postgres_outage_and_bookings_resume_after_it()
     let Some(backend) = Backend::postgres() else {
         return;
     };
-    let Backend::Postgres(admin_url) = backend.clone() else {
-        unreachable!()
-    };
+    let admin_url = backend.admin_url().expect("PostgreSQL").to_owned();
     let mut app = spawn_app(backend).await;
     app.settings().server.health_probe_interval_ms = 100;
     app.restart().await;
     let f = fixture(&app, 500).await;
     let name = <scheduling_service::Service as Spec>::GRPC_NAME;
-    let health = HealthClient::new(app.svc.channel());
+    let channel = app.svc.channel();
     let serving = |want: ServingStatus| {
-        let mut h = health.clone();
-        async move {
-            h.check(HealthCheckRequest {
-                service: name.into(),
-            })
-            .await
-            .is_ok_and(|r| r.into_inner().status == want as i32)
-        }
+        let channel = channel.clone();
+        async move { test_support::health_status(channel, name).await == want }
     };
 
     // Load: four desks booking one after another for the whole test.
@@ -96,21 +85,8 @@ async fn calls_fail_fast_during_a_postgres_outage_and_bookings_resume_after_it()
 
     // Cut the service off: no new connections, its sessions ended.
     let url = app.settings().database.url.expose_secret().to_owned();
-    let db = url.rsplit('/').next().unwrap().to_owned();
-    let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap();
-    let sql = |q: String| sqlx::query(sqlx::AssertSqlSafe(q));
     let before_cut = Instant::now();
-    sql(format!("ALTER DATABASE {db} ALLOW_CONNECTIONS false"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    sql(format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = '{db}' AND usename = current_user AND pid <> pg_backend_pid()"
-    ))
-    .execute(&mut admin)
-    .await
-    .unwrap();
+    let outage = test_support::outage::Outage::begin(&admin_url, &url).await;
     // Calls started from here on meet the outage.
     let cut_at = Instant::now();
     test_support::eventually("health NOT_SERVING", || serving(ServingStatus::NotServing)).await;
@@ -137,10 +113,7 @@ async fn calls_fail_fast_during_a_postgres_outage_and_bookings_resume_after_it()
     );
 
     let restored_at = Instant::now();
-    sql(format!("ALTER DATABASE {db} ALLOW_CONNECTIONS true"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    outage.end().await;
     test_support::eventually("health SERVING again", || serving(ServingStatus::Serving)).await;
     // Bookings go through again, without a restart.
     test_support::eventually("a booking after the outage", || {

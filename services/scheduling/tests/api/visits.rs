@@ -25,21 +25,6 @@ async fn entries(visit: &pb::Visit) -> Vec<(String, i32)> {
         .collect()
 }
 
-async fn check_in(app: &TestApp, apt: &pb::Appointment) -> pb::Visit {
-    app.client()
-        .check_in(req(
-            &app.admin,
-            pb::CheckInRequest {
-                appointment_id: apt.appointment_id.clone(),
-            },
-        ))
-        .await
-        .unwrap()
-        .into_inner()
-        .visit
-        .unwrap()
-}
-
 async fn call(app: &TestApp, token: &str, branch: &str, item: &str) -> Option<pb::QueueEntry> {
     app.client()
         .call_next(req(

@@ -9,7 +9,6 @@
 //! this service's: its RPCs, field tables and request builders. The tables collect every
 //! case that breaks a rule and fail once, listing them all.
 
-use hospital_proto::scheduling as pb;
 use test_support::scheduling as fx;
 
 use crate::helpers::*;
@@ -59,23 +58,11 @@ impl Ids {
 /// booked one at 08:30.
 async fn known(app: &TestApp) -> (Fixture, Ids) {
     let f = fixture(app, 10).await;
-    let mut c = app.client();
     let first = f.slots.first().expect("a Monday 08:00 slot").clone();
     let apt = book(app, &app.admin, "edge-known", &first, &f.plain_package, 1)
         .await
         .expect("book");
-    let visit = c
-        .check_in(req(
-            &app.admin,
-            pb::CheckInRequest {
-                appointment_id: apt.appointment_id.clone(),
-            },
-        ))
-        .await
-        .expect("check in")
-        .into_inner()
-        .visit
-        .expect("a visit");
+    let visit = check_in(app, &apt).await;
     let booked = book(app, &app.admin, "edge-booked", &f.slot, &f.plain_package, 8)
         .await
         .expect("book");
