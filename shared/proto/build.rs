@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time, not with `env!`: a compiled build script can be reused by another
+    // checkout of the workspace (a worktree sharing this target folder).
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let protos = [
         "hospital/common/v1/common.proto",
         "hospital/complaints/v1/complaints.proto",

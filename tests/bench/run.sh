@@ -4,6 +4,11 @@
 # fixed rate; idle memory and time from start to serving. Prints a Markdown report.
 #
 #   bash tests/bench/run.sh [seconds-per-run]      (default 10)
+#   BASELINE=<git rev> bash tests/bench/run.sh 10  (also the rev's service, back to back)
+#
+# With BASELINE, the scheduling binary of that revision is built in a temporary worktree
+# (sharing this target folder, so only the workspace's crates compile again) and every
+# gRPC closed-loop run is made twice in a row, baseline first, on the same database.
 #
 # Everything runs on this machine over loopback; the service and the load generator
 # share its cores, so compare the ratios within one run rather than absolute figures.
@@ -18,6 +23,18 @@ WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 source .ci/postgres.sh >/dev/null
+BASE_BIN=
+if [ -n "${BASELINE:-}" ]; then
+  BASE_BIN=target/bench/scheduling-$(git rev-parse --short "$BASELINE")
+  if [ ! -x "$BASE_BIN" ]; then
+    TREE=$(pwd)/target/bench/tree
+    git worktree remove --force "$TREE" 2>/dev/null || true
+    git worktree add -q --detach "$TREE" "$BASELINE"
+    (cd "$TREE" && CARGO_TARGET_DIR="$TREE/../.." cargo build --release -q -p scheduling-service)
+    cp target/release/scheduling "$BASE_BIN"
+    git worktree remove --force "$TREE"
+  fi
+fi
 cargo build --release -q -p scheduling-service -p hospital-tests
 BIN=target/release/scheduling
 LOADGEN="target/release/loadgen --target http://127.0.0.1:$PORT"
@@ -28,12 +45,12 @@ fresh_pg_db() {
   su postgres -c "createdb -p ${PG_PORT:-5432} -O hospital $1"
 }
 
-start_service() { # $1 = database URL; sets PID, prints start-to-serving ms
+start_service() { # $1 = database URL, $2 = binary (default: this tree's); sets PID and READY_MS
   local t0
   t0=$(date +%s%N)
   SCHEDULING__DATABASE__URL="$1" SCHEDULING__AUTH__HS256_SECRET=$SECRET \
   SCHEDULING__SERVER__LISTEN=127.0.0.1:$PORT SCHEDULING__TELEMETRY__FILTER=warn \
-    "$BIN" serve >"$WORK/service.log" 2>&1 &
+    "${2:-$BIN}" serve >"$WORK/service.log" 2>&1 &
   PID=$!
   READY_MS=$($LOADGEN ready --since-unix-ns "$t0")
 }
@@ -44,6 +61,18 @@ rss_kib() { ps -o rss= -p "$1" | tr -d ' '; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK=$(getconf CLK_TCK)
+
+# A second of bookings, so that a freshly started service has its connections open.
+warm_up() { $LOADGEN book --clients 8 --duration 1 --label warm-up >/dev/null; }
+
+# Closed loop with $1 clients on the baseline binary (when there is one) and then on this
+# tree's, each started on database URL $3; label $2.
+compare() {
+  if [ -n "$BASE_BIN" ]; then
+    start_service "$3" "$BASE_BIN"; warm_up; book "$1" "$2-baseline"; stop_service
+  fi
+  start_service "$3"; warm_up; book "$1" "$2"; stop_service
+}
 
 # Closed loop with $1 clients; appends the service's CPU time per booking.
 book() {
@@ -71,10 +100,11 @@ start_service "$PG_BASE/bench_grpc"
 echo "postgres: start to serving ${READY_MS} ms (fresh database, migrations included); idle RSS $(rss_kib "$PID") KiB"
 $LOADGEN setup >/dev/null
 echo "postgres: RSS after setup $(rss_kib "$PID") KiB"
-for c in 1 8 32; do book "$c" grpc-postgres; done
+$LOADGEN book --clients 8 --duration 2 --label warm-up >/dev/null
 echo "postgres: RSS after load $(rss_kib "$PID") KiB"
 $LOADGEN book --rate "$RATE" --duration "$SECS" --label open-loop-postgres
 stop_service
+for c in 1 8 32; do compare "$c" grpc-postgres "$PG_BASE/bench_grpc"; done
 # Restart on the now-populated database: the usual production start.
 start_service "$PG_BASE/bench_grpc"
 echo "postgres: restart to serving ${READY_MS} ms (populated database); idle RSS $(rss_kib "$PID") KiB"
@@ -84,17 +114,12 @@ stop_service
 psql "$PG_BASE/bench_grpc" -qX -v ON_ERROR_STOP=1 <<'SQL'
 DROP TABLE IF EXISTS bench_slot_ids;
 CREATE TABLE bench_slot_ids AS
-  SELECT row_number() OVER (ORDER BY s.id) AS n, s.id, s.branch_id, s.local_date
+  SELECT row_number() OVER (ORDER BY s.id) AS n, s.id, s.branch_id, s.local_date, b.version
   FROM slots s JOIN branches b ON b.id = s.branch_id WHERE b.code = 'BENCH-01';
 CREATE UNIQUE INDEX ON bench_slot_ids (n);
 SQL
 NSLOTS=$(psql "$PG_BASE/bench_grpc" -tAX -c "SELECT count(*) FROM bench_slot_ids")
 PKG=$(psql "$PG_BASE/bench_grpc" -tAX -c "SELECT id FROM packages WHERE code = 'BENCH-PKG'")
-for c in 1 8 32; do
-  tps=$(pgbench -n -M prepared -c "$c" -j "$(( c < 2 ? c : 2 ))" -T "$SECS" -D nslots="$NSLOTS" -D pkg="$PKG" \
-        -f tests/bench/booking-steps.sql "$PG_BASE/bench_grpc" 2>&1 | awk '/^tps/ {print $3; exit}')
-  echo "pgbench-steps clients=$c throughput=${tps%.*}/s"
-done
 for c in 1 8 32; do
   tps=$(pgbench -n -M prepared -c "$c" -j "$(( c < 2 ? c : 2 ))" -T "$SECS" -D nslots="$NSLOTS" -D pkg="$PKG" \
         -f tests/bench/booking.sql "$PG_BASE/bench_grpc" 2>&1 | awk '/^tps/ {print $3; exit}')
@@ -111,5 +136,5 @@ ABS_SQL=$(pwd)/tests/bench/booking.sql
 start_service "sqlite://$WORK/bench.db?mode=rwc"
 echo "sqlite: start to serving ${READY_MS} ms (fresh database); idle RSS $(rss_kib "$PID") KiB"
 $LOADGEN setup >/dev/null
-for c in 1 8 32; do book "$c" grpc-sqlite; done
 stop_service
+for c in 1 8 32; do compare "$c" grpc-sqlite "sqlite://$WORK/bench.db?mode=rwc"; done

@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod db;
@@ -44,3 +45,9 @@ pub mod sql;
 pub mod telemetry;
 
 pub use error::{Error, Result};
+
+// Every service binary links the kit, so this is the allocator they all run on: in booking
+// profiles glibc's malloc (and its consolidation) was the largest single item of the
+// service's own CPU time. See BENCHMARKS.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -49,6 +49,19 @@ impl<T: Spec> TestService<T> {
         svc
     }
 
+    /// A second replica of this service: the same settings and database, its own port,
+    /// as a deployment runs several behind one address.
+    pub async fn replica(&self) -> Self {
+        let mut svc = Self {
+            settings: self.settings.clone(),
+            running: None,
+            addr: "127.0.0.1:0".parse().expect("an address"),
+            clock: self.clock.clone(),
+        };
+        svc.restart().await;
+        svc
+    }
+
     /// Stops the service when it runs, then starts it again on the same port and database.
     pub async fn restart(&mut self) {
         self.stop().await;

@@ -20,7 +20,7 @@ use crate::{
         calendar,
         customer::Customer,
     },
-    store,
+    store::{self, appointments::Outcome},
 };
 
 /// A booking request.
@@ -80,80 +80,90 @@ impl Scheduling {
     }
 
     async fn try_book(&self, p: &Principal, cmd: &BookCommand) -> Result<Appointment> {
-        let mut conn = self.conn().await?;
-        let (slot, branch) = store::slots::get_with_branch(&mut conn, &cmd.slot_id)
-            .await?
-            .ok_or_else(|| Error::NotFound(format!("slot {}", cmd.slot_id)))?;
-        p.check_branch(&branch.id, &branch.region.path())?;
-        let package = self.package(&mut conn, &cmd.package_id).await?;
-        drop(conn);
-        let now = self.clock.now();
-        calendar::check_bookable(&branch, &package, &slot, now)?;
-        let apt = Appointment {
-            id: new_id("apt"),
-            request_id: cmd.request_id.clone(),
-            branch_id: branch.id.clone(),
-            region_path: branch.region.path(),
-            slot,
-            package_id: package.id.clone(),
-            customer: cmd.customer.clone(),
-            status: Status::Booked,
-            cancel_reason: None,
-            cancel_note: String::new(),
-            checked_in_at: None,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        let change = Change {
-            at: now,
-            actor: p.subject.clone(),
-            action: "booked".into(),
-            detail: format!("slot {} package {}", apt.slot.id, apt.package_id),
-        };
-        let event = events::new_event(
-            &apt.branch_id,
-            &apt.region_path,
-            now,
-            events::Kind::AppointmentBooked(pb::AppointmentBooked {
-                appointment_id: apt.id.clone(),
-                branch: Some(events::branch_ref(&branch)),
-                customer: Some(events::customer_ref(&apt)),
-                package_id: apt.package_id.clone(),
-                slot_id: apt.slot.id.clone(),
-                starts_at: Some(to_proto(apt.slot.starts_at)),
-            }),
-        );
-        let booking = store::appointments::Booking {
-            appointment: &apt,
-            change: &change,
-            event: &event,
-        };
-        let booked = retry(|| async {
-            if self.db.backend() == Backend::Postgres {
-                // One statement, one round trip, atomic on its own.
-                return store::appointments::book_in_one_statement(
-                    &mut *self.conn().await?,
-                    &booking,
-                )
-                .await;
+        // The first attempt checks the rules against cached copies of the slot and its
+        // branch, so the common booking is one round trip; the statement writes only if the
+        // branch is still at the cached version. If it has changed, one more attempt runs
+        // on copies read afresh.
+        let mut fresh = false;
+        loop {
+            let (slot, branch) = self.slot_and_branch(&cmd.slot_id, fresh).await?;
+            p.check_branch(&branch.id, &branch.region.path())?;
+            let package = self.cached_package(&cmd.package_id).await?;
+            let now = self.clock.now();
+            calendar::check_bookable(&branch, &package, &slot, now)?;
+            let apt = Appointment {
+                id: new_id("apt"),
+                request_id: cmd.request_id.clone(),
+                branch_id: branch.id.clone(),
+                region_path: branch.region.path(),
+                slot: (*slot).clone(),
+                package_id: package.id.clone(),
+                customer: cmd.customer.clone(),
+                status: Status::Booked,
+                cancel_reason: None,
+                cancel_note: String::new(),
+                checked_in_at: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let change = Change {
+                at: now,
+                actor: p.subject.clone(),
+                action: "booked".into(),
+                detail: format!("slot {} package {}", apt.slot.id, apt.package_id),
+            };
+            let event = events::new_event(
+                &apt.branch_id,
+                &apt.region_path,
+                now,
+                events::Kind::AppointmentBooked(pb::AppointmentBooked {
+                    appointment_id: apt.id.clone(),
+                    branch: Some(events::branch_ref(&branch)),
+                    customer: Some(events::customer_ref(&apt)),
+                    package_id: apt.package_id.clone(),
+                    slot_id: apt.slot.id.clone(),
+                    starts_at: Some(to_proto(apt.slot.starts_at)),
+                }),
+            );
+            let booking = store::appointments::Booking {
+                appointment: &apt,
+                change: &change,
+                event: &event,
+                branch_version: branch.version,
+            };
+            let outcome = retry(|| async {
+                if self.db.backend() == Backend::Postgres {
+                    return store::appointments::book_postgres(&mut *self.conn().await?, &booking)
+                        .await;
+                }
+                let mut tx = self.db.begin().await?;
+                let outcome = store::appointments::book_sqlite(&mut tx, &booking).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            })
+            .await?;
+            match outcome {
+                Outcome::Booked(booked) => {
+                    self.outbox.notify();
+                    let mut apt = apt;
+                    apt.slot.booked = u32::try_from(booked).unwrap_or(u32::MAX);
+                    return Ok(apt);
+                }
+                Outcome::Full => {
+                    return Err(Error::ResourceExhausted(format!(
+                        "slot {} is fully booked",
+                        apt.slot.id
+                    )));
+                }
+                Outcome::BranchChanged if !fresh => fresh = true,
+                Outcome::BranchChanged => {
+                    return Err(Error::Aborted(
+                        "the branch was changed while booking; try again".into(),
+                    ));
+                }
             }
-            let mut tx = self.db.begin().await?;
-            let booked = store::appointments::book_step_by_step(&mut tx, &booking).await?;
-            tx.commit().await?;
-            Ok(booked)
-        })
-        .await?;
-        if !booked {
-            return Err(Error::ResourceExhausted(format!(
-                "slot {} is fully booked",
-                apt.slot.id
-            )));
         }
-        self.outbox.notify();
-        let mut apt = apt;
-        apt.slot.booked += 1;
-        Ok(apt)
     }
 
     /// One appointment in the caller's scope.

@@ -108,6 +108,7 @@ impl Scheduling {
         }
         events::publish(&mut tx, &b.id, &b.region.path(), now, changed(&b, false)).await?;
         tx.commit().await?;
+        self.branch_changed(&b.id);
         self.outbox.notify();
         Ok(b)
     }

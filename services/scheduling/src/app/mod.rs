@@ -15,6 +15,7 @@ use std::sync::Arc;
 use service_kit::{
     Error, Result,
     auth::{Principal, Role},
+    cache::Cache,
     clock::SharedClock,
     db::Db,
     events::Outbox,
@@ -30,7 +31,7 @@ pub use recovery::{AddComplimentary, Granted};
 pub use visits::Visit;
 
 use crate::{
-    domain::{branch::Branch, catalogue::Package},
+    domain::{branch::Branch, calendar::Slot, catalogue::Package},
     store,
 };
 
@@ -90,9 +91,32 @@ pub struct Scheduling {
     db: Db,
     outbox: Arc<Outbox>,
     clock: SharedClock,
+    cache: Arc<Cached>,
+}
+
+/// What the booking path keeps in memory so that a booking is one round trip.
+#[derive(Debug)]
+pub(crate) struct Cached {
     // Packages never change once created (a changed offer is a new package, so booked
-    // appointments keep what they booked), so they are cached without expiry.
-    packages: Arc<std::sync::RwLock<std::collections::HashMap<String, Arc<Package>>>>,
+    // appointments keep what they booked).
+    packages: Cache<Package>,
+    // A slot's branch, date, times and capacity never change; only `booked` does, and the
+    // booking statement takes its place by a conditional update, never from this copy.
+    slots: Cache<Slot>,
+    // Branches change (hours, holidays), so a booking made from a cached branch is
+    // written only if the branch's version is still the one cached; any other replica's
+    // update is caught by that check, and the booking retries with a fresh copy.
+    branches: Cache<Branch>,
+}
+
+impl Default for Cached {
+    fn default() -> Self {
+        Self {
+            packages: Cache::new(10_000),
+            slots: Cache::new(200_000),
+            branches: Cache::new(10_000),
+        }
+    }
 }
 
 impl std::fmt::Debug for Scheduling {
@@ -128,24 +152,56 @@ impl Scheduling {
             db,
             outbox,
             clock,
-            packages: Arc::default(),
+            cache: Arc::default(),
         }
     }
 
     /// A package, from the cache or the database.
     async fn package(&self, conn: &mut AnyConnection, id: &str) -> Result<Arc<Package>> {
-        if let Some(p) = self.packages.read().expect("package cache lock").get(id) {
-            return Ok(p.clone());
+        if let Some(p) = self.cache.packages.get(id) {
+            return Ok(p);
         }
         let package = store::catalogue::get_package(conn, id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("package {id}")))?;
-        let package = Arc::new(package);
-        self.packages
-            .write()
-            .expect("package cache lock")
-            .insert(id.to_owned(), package.clone());
-        Ok(package)
+        Ok(self.cache.packages.put(id, package))
+    }
+
+    /// A package for a booking: from the cache, or read on a connection of its own.
+    async fn cached_package(&self, id: &str) -> Result<Arc<Package>> {
+        if let Some(p) = self.cache.packages.get(id) {
+            return Ok(p);
+        }
+        self.package(&mut *self.conn().await?, id).await
+    }
+
+    /// A slot and its branch for a booking: the cached copies unless `fresh`, otherwise
+    /// (or when not cached) read in one statement and cached.
+    async fn slot_and_branch(
+        &self,
+        slot_id: &str,
+        fresh: bool,
+    ) -> Result<(Arc<Slot>, Arc<Branch>)> {
+        if !fresh
+            && let Some(slot) = self.cache.slots.get(slot_id)
+            && let Some(branch) = self.cache.branches.get(&slot.branch_id)
+        {
+            return Ok((slot, branch));
+        }
+        let (slot, branch) = store::slots::get_with_branch(&mut *self.conn().await?, slot_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("slot {slot_id}")))?;
+        let branch_id = branch.id.clone();
+        Ok((
+            self.cache.slots.put(slot_id, slot),
+            self.cache.branches.put(&branch_id, branch),
+        ))
+    }
+
+    /// Drops the cached copy of a branch this replica just changed, so its next booking
+    /// does not first try the old version.
+    fn branch_changed(&self, id: &str) {
+        self.cache.branches.forget(id);
     }
 
     /// The outbox, for the event feed.

@@ -1,11 +1,7 @@
 //! Appointments and their audit trail.
 
 use jiff::civil::Date;
-use service_kit::{
-    Result,
-    auth::OrgScope,
-    events::{NewEvent, append},
-};
+use service_kit::{Result, auth::OrgScope, events::NewEvent};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{Where, corrupt, date_text, micros, opt_ts, slots::slot_from_row, ts};
@@ -53,33 +49,7 @@ fn from_row(row: &AnyRow) -> sqlx::Result<Appointment> {
     })
 }
 
-/// Inserts a new appointment. A repeated `request_id` fails with `ALREADY_EXISTS`.
-pub async fn insert(conn: &mut AnyConnection, a: &Appointment) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO appointments (id, request_id, branch_id, region_path, slot_id, local_date, \
-         package_id, customer_id, customer_name, customer_phone, status, version, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(&a.id)
-    .bind(&a.request_id)
-    .bind(&a.branch_id)
-    .bind(&a.region_path)
-    .bind(&a.slot.id)
-    .bind(date_text(a.slot.date))
-    .bind(&a.package_id)
-    .bind(&a.customer.customer_id)
-    .bind(&a.customer.name)
-    .bind(a.customer.phone.digits())
-    .bind(a.status.as_str())
-    .bind(a.version)
-    .bind(micros(a.created_at))
-    .bind(micros(a.updated_at))
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Everything a booking writes.
+/// Everything a booking writes, and the branch version it was checked against.
 #[derive(Debug)]
 pub struct Booking<'a> {
     /// The new appointment, holding a place in its slot.
@@ -88,63 +58,111 @@ pub struct Booking<'a> {
     pub change: &'a Change,
     /// Its `AppointmentBooked` event.
     pub event: &'a NewEvent,
+    /// The version of the branch the booking rules were checked against (possibly a cached
+    /// copy): nothing is written unless the branch is still at it.
+    pub branch_version: i64,
 }
 
-/// Books in the caller's transaction, statement by statement (SQLite): takes a place if
-/// one is left, then writes the appointment, its audit line and its event. False when the
-/// slot is full.
-pub async fn book_step_by_step(conn: &mut AnyConnection, b: &Booking<'_>) -> Result<bool> {
-    if !super::slots::take_place(conn, &b.appointment.slot.id).await? {
-        return Ok(false);
-    }
-    insert(conn, b.appointment).await?;
-    record(conn, &b.appointment.id, b.change).await?;
-    append(conn, b.event).await?;
-    Ok(true)
+/// What a booking statement did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Booked; the slot now holds this many.
+    Booked(i64),
+    /// Nothing written: the slot is full (or does not exist).
+    Full,
+    /// Nothing written: the branch changed since the copy the rules were checked against.
+    BranchChanged,
 }
 
-/// The same booking as one PostgreSQL statement: data-modifying CTEs run as one atomic
-/// unit, so the place, the appointment, the audit line and the outbox event are written
-/// together or not at all, in one round trip instead of six. Nothing is inserted when the
-/// conditional update finds the slot full. The outbox columns are the kit's
-/// (`service_kit::events::append`).
-pub async fn book_in_one_statement(conn: &mut AnyConnection, b: &Booking<'_>) -> Result<bool> {
+fn outcome(row: &AnyRow, expected_version: i64) -> sqlx::Result<Outcome> {
+    let booked: Option<i64> = row.try_get("booked")?;
+    let version: Option<i64> = row.try_get("branch_version")?;
+    Ok(match booked {
+        Some(n) => Outcome::Booked(n),
+        None if version != Some(expected_version) => Outcome::BranchChanged,
+        None => Outcome::Full,
+    })
+}
+
+// The parameters both forms bind, in this order.
+fn bind_booking<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    b: &'q Booking<'_>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     let a = b.appointment;
-    let done = sqlx::query(
-        "WITH s AS (UPDATE slots SET booked = booked + 1 WHERE id = $1 AND booked < capacity RETURNING id), \
+    q.bind(&a.slot.id)
+        .bind(&a.id)
+        .bind(&a.request_id)
+        .bind(&a.branch_id)
+        .bind(&a.region_path)
+        .bind(date_text(a.slot.date))
+        .bind(&a.package_id)
+        .bind(&a.customer.customer_id)
+        .bind(&a.customer.name)
+        .bind(a.customer.phone.digits())
+        .bind(a.status.as_str())
+        .bind(a.version)
+        .bind(micros(a.created_at))
+        .bind(micros(a.updated_at))
+        .bind(micros(b.change.at))
+        .bind(&b.change.actor)
+        .bind(&b.change.action)
+        .bind(&b.change.detail)
+        .bind(&b.event.event_id)
+        .bind(b.event.occurred_at)
+        .bind(&b.event.payload)
+        .bind(b.branch_version)
+}
+
+/// Books on PostgreSQL in one statement, one round trip: data-modifying CTEs run as one
+/// atomic unit, so the place, the appointment, the audit line and the outbox event are
+/// written together or not at all. Nothing is written when the slot is full or the branch
+/// is no longer at `branch_version`. The outbox columns are the kit's
+/// (`service_kit::events::append`).
+pub async fn book_postgres(conn: &mut AnyConnection, b: &Booking<'_>) -> Result<Outcome> {
+    let q = sqlx::query(
+        "WITH b AS (SELECT version FROM branches WHERE id = $4), \
+         s AS (UPDATE slots SET booked = booked + 1 \
+               WHERE id = $1 AND booked < capacity AND (SELECT version FROM b) = $22 \
+               RETURNING id, booked), \
          a AS (INSERT INTO appointments (id, request_id, branch_id, region_path, slot_id, local_date, \
                package_id, customer_id, customer_name, customer_phone, status, version, created_at, \
                updated_at) \
                SELECT $2, $3, $4, $5, s.id, $6, $7, $8, $9, $10, $11, $12, $13, $14 FROM s RETURNING id), \
          h AS (INSERT INTO appointment_history (appointment_id, at, actor, action, detail) \
-               SELECT id, $15, $16, $17, $18 FROM a) \
+               SELECT id, $15, $16, $17, $18 FROM a), \
+         o AS (INSERT INTO outbox (event_id, branch_id, region_path, occurred_at, payload) \
+               SELECT $19, $4, $5, $20, $21 FROM a) \
+         SELECT (SELECT booked FROM s) AS booked, (SELECT version FROM b) AS branch_version",
+    );
+    let row = bind_booking(q, b).fetch_one(conn).await?;
+    Ok(outcome(&row, b.branch_version)?)
+}
+
+/// Books on SQLite, in the caller's write transaction, as one batch of statements: one trip
+/// to SQLite's worker thread instead of one per statement. Each insert runs only if the
+/// statement before it wrote its row (`changes()`), so a full slot or a changed branch
+/// writes nothing.
+pub async fn book_sqlite(conn: &mut AnyConnection, b: &Booking<'_>) -> Result<Outcome> {
+    let q = sqlx::query(
+        "UPDATE slots SET booked = booked + 1 WHERE id = $1 AND booked < capacity \
+           AND (SELECT version FROM branches WHERE id = $4) = $22; \
+         INSERT INTO appointments (id, request_id, branch_id, region_path, slot_id, local_date, \
+           package_id, customer_id, customer_name, customer_phone, status, version, created_at, \
+           updated_at) \
+           SELECT $2, $3, $4, $5, $1, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE changes() = 1; \
+         INSERT INTO appointment_history (appointment_id, at, actor, action, detail) \
+           SELECT $2, $15, $16, $17, $18 WHERE changes() = 1; \
          INSERT INTO outbox (event_id, branch_id, region_path, occurred_at, payload) \
-         SELECT $19, $4, $5, $20, $21 FROM a",
-    )
-    .bind(&a.slot.id)
-    .bind(&a.id)
-    .bind(&a.request_id)
-    .bind(&a.branch_id)
-    .bind(&a.region_path)
-    .bind(date_text(a.slot.date))
-    .bind(&a.package_id)
-    .bind(&a.customer.customer_id)
-    .bind(&a.customer.name)
-    .bind(a.customer.phone.digits())
-    .bind(a.status.as_str())
-    .bind(a.version)
-    .bind(micros(a.created_at))
-    .bind(micros(a.updated_at))
-    .bind(micros(b.change.at))
-    .bind(&b.change.actor)
-    .bind(&b.change.action)
-    .bind(&b.change.detail)
-    .bind(&b.event.event_id)
-    .bind(b.event.occurred_at)
-    .bind(&b.event.payload)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+           SELECT $19, $4, $5, $20, $21 WHERE changes() = 1; \
+         SELECT CASE WHEN changes() = 1 THEN (SELECT booked FROM slots WHERE id = $1) END AS booked, \
+           (SELECT version FROM branches WHERE id = $4) AS branch_version",
+    );
+    // Not `fetch_one`: sqlx's Any driver for SQLite looks only at the batch's first result
+    // there, which is the update's row count, and reports no row.
+    let rows = bind_booking(q, b).fetch_all(conn).await?;
+    let row = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+    Ok(outcome(row, b.branch_version)?)
 }
 
 /// One appointment.

@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use hospital_proto::scheduling as pb;
+use hospital_proto::scheduling::{self as pb, scheduling_service_client::SchedulingServiceClient};
 use tonic::Code;
 
 use test_support::backend_tests;
@@ -15,6 +15,7 @@ backend_tests!(
     every_illegal_status_change_is_refused_with_failed_precondition,
     every_change_is_kept_in_the_audit_trail,
     listing_pages_through_a_day,
+    a_replica_books_by_the_branch_as_it_now_is_not_as_it_was_cached,
 );
 
 async fn slot_branch(app: &TestApp, _slot_id: &str) -> String {
@@ -508,4 +509,75 @@ async fn a_retry_after_the_slot_filled_returns_the_booking_not_full(backend: Bac
     .unwrap();
     assert_eq!(later.appointment_id, first.appointment_id);
     app.stop().await;
+}
+
+/// Bookings check the rules against cached copies of the slot and its branch; a branch
+/// changed by another replica must still be booked by its current rules and name.
+async fn a_replica_books_by_the_branch_as_it_now_is_not_as_it_was_cached(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    let branch_id = f.branch.branch_id.clone();
+    // The first booking leaves this replica with the slot and the branch cached.
+    book(&app, &app.admin, "cached-1", &f.slot, &f.plain_package, 1)
+        .await
+        .unwrap();
+    let mut feed = app
+        .client()
+        .subscribe(req(&app.admin, pb::SubscribeRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Another replica on the same database renames the branch.
+    let other = app.svc.replica().await;
+    let elsewhere = SchedulingServiceClient::new(other.channel());
+    let update = |patch: pb::UpdateBranchRequest| {
+        let mut elsewhere = elsewhere.clone();
+        let token = app.admin.clone();
+        async move { elsewhere.update_branch(req(&token, patch)).await.unwrap() }
+    };
+    update(pb::UpdateBranchRequest {
+        branch_id: branch_id.clone(),
+        name: Some("深圳福田新院".into()),
+        ..Default::default()
+    })
+    .await;
+    let renamed = book(&app, &app.admin, "cached-2", &f.slot, &f.plain_package, 2)
+        .await
+        .expect("a rename does not stop bookings");
+    let mut names = Vec::new();
+    while names.len() < 2 {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), feed.message())
+            .await
+            .expect("events arrive")
+            .unwrap()
+            .expect("the feed stays open");
+        if let Some(pb::scheduling_event::Kind::AppointmentBooked(b)) =
+            event(Ok(next)).unwrap().kind
+        {
+            names.push((b.appointment_id, b.branch.unwrap().name));
+        }
+    }
+    assert_eq!(
+        names[1],
+        (renamed.appointment_id.clone(), "深圳福田新院".to_owned()),
+        "the second booking's event names the branch as it now is"
+    );
+
+    // Then closes it on the slot's day: this replica must refuse, not book from its copy.
+    update(pb::UpdateBranchRequest {
+        branch_id: branch_id.clone(),
+        holidays: Some(pb::HolidayList {
+            dates: vec![date(2026, 11, 30)],
+        }),
+        ..Default::default()
+    })
+    .await;
+    let refused = book(&app, &app.admin, "cached-3", &f.slot, &f.plain_package, 3)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(refused.message().contains("closed"), "{refused:?}");
+    assert_eq!(slot_state(&app, &f.slot.slot_id, &f.plain_package).await, 2);
+    drop(elsewhere);
 }
