@@ -138,6 +138,7 @@ pub async fn setup(c: &mut SchedulingServiceClient<Channel>, token: &str) -> any
                 holidays: vec![],
                 wait_promise_minutes: 30,
                 fasting_arrival_cutoff: None,
+                visit_wait_promise_minutes: 0,
             },
         ))
         .await
@@ -190,6 +191,7 @@ pub async fn setup(c: &mut SchedulingServiceClient<Channel>, token: &str) -> any
                 duration_minutes: 5,
                 fasting_required: false,
                 order_hint: 0,
+                list_price: None,
             },
         ))
         .await

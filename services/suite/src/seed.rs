@@ -53,7 +53,8 @@ const BRANCHES: &[Branch] = &[
 ];
 
 /// (code, name, department, minutes, fasting, order hint)
-const ITEMS: &[(&str, &str, &str, u32, bool, i32)] = &[
+// (code, name, department, minutes, fasting, order hint, list price in fen)
+const ITEMS: &[(&str, &str, &str, u32, bool, i32, i64)] = &[
     (
         "GEN-01",
         "一般检查（身高体重血压）",
@@ -61,6 +62,7 @@ const ITEMS: &[(&str, &str, &str, u32, bool, i32)] = &[
         5,
         false,
         10,
+        3_000,
     ),
     (
         "LAB-BLD",
@@ -69,17 +71,26 @@ const ITEMS: &[(&str, &str, &str, u32, bool, i32)] = &[
         5,
         true,
         1,
+        28_000,
     ),
-    ("US-ABD", "腹部彩超（肝胆胰脾肾）", "超声科", 15, true, 2),
-    ("C13-UBT", "碳13呼气试验", "检验科", 20, true, 3),
-    ("ECG-12", "十二导联心电图", "心电图室", 10, false, 20),
-    ("DR-CHEST", "胸部DR", "放射科", 5, false, 30),
-    ("US-THY", "甲状腺彩超", "超声科", 10, false, 40),
-    ("EYE-01", "眼科检查", "眼科", 10, false, 50),
-    ("ENT-01", "耳鼻喉科检查", "耳鼻喉科", 10, false, 60),
-    ("IM-01", "内科检查", "内科", 5, false, 70),
-    ("GYN-01", "妇科检查", "妇科", 15, false, 80),
-    ("US-BREAST", "乳腺彩超", "超声科", 10, false, 90),
+    (
+        "US-ABD",
+        "腹部彩超（肝胆胰脾肾）",
+        "超声科",
+        15,
+        true,
+        2,
+        22_000,
+    ),
+    ("C13-UBT", "碳13呼气试验", "检验科", 20, true, 3, 18_000),
+    ("ECG-12", "十二导联心电图", "心电图室", 10, false, 20, 6_000),
+    ("DR-CHEST", "胸部DR", "放射科", 5, false, 30, 12_000),
+    ("US-THY", "甲状腺彩超", "超声科", 10, false, 40, 15_000),
+    ("EYE-01", "眼科检查", "眼科", 10, false, 50, 5_000),
+    ("ENT-01", "耳鼻喉科检查", "耳鼻喉科", 10, false, 60, 5_000),
+    ("IM-01", "内科检查", "内科", 5, false, 70, 3_000),
+    ("GYN-01", "妇科检查", "妇科", 15, false, 80, 12_000),
+    ("US-BREAST", "乳腺彩超", "超声科", 10, false, 90, 18_000),
 ];
 
 /// (code, name, item codes, price in fen)
@@ -170,7 +181,7 @@ pub async fn seed_if_empty(endpoint: &str, token: &str) -> anyhow::Result<()> {
     tracing::info!("seeding demo data");
 
     let mut item_ids = std::collections::HashMap::new();
-    for (code, name, department, minutes, fasting, hint) in ITEMS {
+    for (code, name, department, minutes, fasting, hint, price) in ITEMS {
         let item = c
             .create_exam_item(req(
                 token,
@@ -182,6 +193,10 @@ pub async fn seed_if_empty(endpoint: &str, token: &str) -> anyhow::Result<()> {
                     duration_minutes: *minutes,
                     fasting_required: *fasting,
                     order_hint: *hint,
+                    list_price: Some(common::Money {
+                        currency_code: "CNY".into(),
+                        minor_units: *price,
+                    }),
                 },
             ))
             .await?
@@ -241,6 +256,7 @@ pub async fn seed_if_empty(endpoint: &str, token: &str) -> anyhow::Result<()> {
                     holidays: vec![date(jiff::civil::date(2027, 1, 1))],
                     wait_promise_minutes: b.wait_promise_minutes,
                     fasting_arrival_cutoff: Some(tod(10, 0)),
+                    visit_wait_promise_minutes: 60,
                 },
             ))
             .await?

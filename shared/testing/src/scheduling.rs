@@ -60,8 +60,10 @@ pub struct BranchSpec {
     pub hours: Window,
     /// Closed days.
     pub holidays: Vec<common::Date>,
-    /// The wait promise, in minutes.
+    /// The wait promise per exam item, in minutes.
     pub wait_promise_minutes: u32,
+    /// The whole-visit wait promise, in minutes (0: the service's default).
+    pub visit_wait_promise_minutes: u32,
     /// Weekdays the weekly template has arrival windows on.
     pub template_weekdays: Vec<i32>,
     /// Arrival windows on each of those weekdays, `(start, end)` as `(hours, minutes)`.
@@ -87,6 +89,7 @@ impl BranchSpec {
             hours: ((7, 0), (12, 0)),
             holidays: Vec::new(),
             wait_promise_minutes: 30,
+            visit_wait_promise_minutes: 0,
             windows: vec![((8, 0), (8, 30)), ((8, 30), (9, 0)), ((9, 0), (9, 30))],
             capacity: 50,
             slot_days: Some((monday(), sunday())),
@@ -152,6 +155,7 @@ impl BranchSpec {
             holidays: self.holidays.clone(),
             wait_promise_minutes: self.wait_promise_minutes,
             fasting_arrival_cutoff: None,
+            visit_wait_promise_minutes: self.visit_wait_promise_minutes,
         }
     }
 }
@@ -218,6 +222,8 @@ pub struct ItemSpec {
     pub fasting: bool,
     /// Position in the route.
     pub order_hint: i32,
+    /// List price in fen (CNY); 0 leaves the item unpriced.
+    pub price_fen: i64,
 }
 
 impl ItemSpec {
@@ -230,6 +236,7 @@ impl ItemSpec {
             minutes: 10,
             fasting: false,
             order_hint,
+            price_fen: 8_000,
         }
     }
 }
@@ -246,6 +253,10 @@ pub async fn create_item(c: &mut Client, token: &str, item: &ItemSpec) -> pb::Ex
             duration_minutes: item.minutes,
             fasting_required: item.fasting,
             order_hint: item.order_hint,
+            list_price: (item.price_fen > 0).then(|| common::Money {
+                currency_code: "CNY".into(),
+                minor_units: item.price_fen,
+            }),
         },
     ))
     .await

@@ -118,10 +118,17 @@ impl Complaints {
         let now = self.now();
         let customer = b.customer.clone().unwrap_or_default();
         let source = format!("visit:{}", b.appointment_id);
-        let summary = format!(
-            "Wait promise broken: {} waited past {} minutes",
-            b.exam_item_name, b.promise_minutes
-        );
+        let summary = if b.scope == sched::WaitScope::WholeVisit as i32 {
+            format!(
+                "Wait promise broken: {} minutes of waiting over the visit, past the {} promised",
+                b.waited_minutes, b.promise_minutes
+            )
+        } else {
+            format!(
+                "Wait promise broken: {} waited past {} minutes",
+                b.exam_item_name, b.promise_minutes
+            )
+        };
         let opening = Opening {
             request_id: format!("auto:{source}"),
             channel: Channel::Automatic,

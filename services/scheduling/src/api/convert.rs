@@ -138,6 +138,7 @@ pub fn branch_out(b: &Branch) -> pb::Branch {
             .collect(),
         holidays: b.holidays.iter().copied().map(date_out).collect(),
         wait_promise_minutes: b.wait_promise_minutes,
+        visit_wait_promise_minutes: b.visit_wait_promise_minutes,
         fasting_arrival_cutoff: Some(time_out(b.fasting_cutoff)),
         version: b.version,
         created_at: Some(to_proto(b.created_at)),
@@ -155,6 +156,13 @@ pub fn item_out(i: &ExamItem) -> pb::ExamItem {
         fasting_required: i.fasting_required,
         order_hint: i.order_hint,
         created_at: Some(to_proto(i.created_at)),
+        list_price: i
+            .list_price
+            .as_ref()
+            .map(|p| hospital_proto::common::Money {
+                currency_code: p.currency.clone(),
+                minor_units: p.minor,
+            }),
     }
 }
 

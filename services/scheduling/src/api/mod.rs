@@ -56,6 +56,7 @@ struct RawPatch<'a> {
     hours: Option<&'a [pb::OpeningHours]>,
     holidays: Option<&'a [hospital_proto::common::Date]>,
     wait_promise_minutes: Option<u32>,
+    visit_wait_promise_minutes: Option<u32>,
     cutoff: Option<&'a hospital_proto::common::TimeOfDay>,
 }
 
@@ -72,6 +73,7 @@ impl RawPatch<'_> {
                 .holidays
                 .map(|d| convert::holidays(d, self.paths.holidays, v)),
             wait_promise_minutes: self.wait_promise_minutes,
+            visit_wait_promise_minutes: self.visit_wait_promise_minutes,
             fasting_cutoff: time_in(self.cutoff, "fasting_arrival_cutoff", v),
         }
     }
@@ -118,6 +120,7 @@ impl SchedulingService for Api {
             hours: Some(&r.opening_hours),
             holidays: Some(&r.holidays),
             wait_promise_minutes: Some(r.wait_promise_minutes).filter(|m| *m != 0),
+            visit_wait_promise_minutes: Some(r.visit_wait_promise_minutes).filter(|m| *m != 0),
             cutoff: r.fasting_arrival_cutoff.as_ref(),
         }
         .decode(&mut v);
@@ -163,6 +166,7 @@ impl SchedulingService for Api {
             hours: r.opening_hours.as_ref().map(|h| h.hours.as_slice()),
             holidays: r.holidays.as_ref().map(|h| h.dates.as_slice()),
             wait_promise_minutes: r.wait_promise_minutes,
+            visit_wait_promise_minutes: r.visit_wait_promise_minutes,
             cutoff: r.fasting_arrival_cutoff.as_ref(),
         }
         .decode(&mut v);
@@ -226,6 +230,10 @@ impl SchedulingService for Api {
             duration_minutes: r.duration_minutes,
             fasting_required: r.fasting_required,
             order_hint: r.order_hint,
+            list_price: r.list_price.map(|m| crate::domain::catalogue::Price {
+                currency: m.currency_code,
+                minor: m.minor_units,
+            }),
         };
         let item = self.app.create_exam_item(&p, cmd).await?;
         ok(pb::CreateExamItemResponse {

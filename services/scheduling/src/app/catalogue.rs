@@ -30,6 +30,8 @@ pub struct CreateExamItem {
     pub fasting_required: bool,
     /// Route tie-breaker.
     pub order_hint: i32,
+    /// Catalogue price, if priced.
+    pub list_price: Option<crate::domain::catalogue::Price>,
 }
 
 /// A new package.
@@ -61,6 +63,7 @@ impl Scheduling {
             duration_minutes: cmd.duration_minutes,
             fasting_required: cmd.fasting_required,
             order_hint: cmd.order_hint,
+            list_price: cmd.list_price,
             created_at: self.clock.now(),
         };
         with_request_id(&cmd.request_id, catalogue::validate_item(&item))?;

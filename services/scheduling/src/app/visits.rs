@@ -158,6 +158,9 @@ impl Scheduling {
                     .await?
                     .and_then(|e| e.breached_at);
             }
+            // The wait just ended may be the one that took the visit past its promise.
+            self.visit_breach_if_broken(&mut tx, &branch, &called, now)
+                .await?;
             audit(
                 &mut tx,
                 &called.appointment_id,
@@ -321,8 +324,46 @@ impl Scheduling {
                 break;
             }
         }
+        flagged += self.sweep_visit_waits(now).await?;
         if flagged > 0 {
             self.outbox.notify();
+        }
+        Ok(flagged)
+    }
+
+    /// Flags every visit whose customer is waiting and whose waits, added up, have run past
+    /// the branch's whole-visit promise; returns how many it flagged.
+    async fn sweep_visit_waits(&self, now: Timestamp) -> Result<u32> {
+        const BATCH: i64 = 200;
+        let mut flagged = 0;
+        loop {
+            let over =
+                store::visits::visits_over_promise(&mut *self.conn().await?, now, BATCH).await?;
+            let full = over.len() as i64 == BATCH;
+            let mut progressed = false;
+            for appointment_id in over {
+                let mut tx = self.db.begin().await?;
+                let entries = store::visits::of_appointment(&mut tx, &appointment_id).await?;
+                // Checked while the customer is still waiting: the entry they wait in.
+                let Some(waiting) = entries.iter().find(|e| e.status == EntryStatus::Waiting)
+                else {
+                    continue;
+                };
+                let Some(branch) = store::branches::get(&mut tx, &waiting.branch_id).await? else {
+                    continue;
+                };
+                if self
+                    .visit_breach_if_broken(&mut tx, &branch, waiting, now)
+                    .await?
+                {
+                    flagged += 1;
+                    progressed = true;
+                }
+                tx.commit().await?;
+            }
+            if !full || !progressed {
+                break;
+            }
         }
         Ok(flagged)
     }
@@ -363,6 +404,48 @@ impl Scheduling {
             promise_minutes: branch.wait_promise_minutes,
             waiting_since: Some(to_proto(since)),
             breached_at: Some(to_proto(now)),
+            scope: pb::WaitScope::ExamItem as i32,
+            waited_minutes: entry.waited_minutes(until),
+        });
+        events::publish_for(tx, &apt, now, kind).await?;
+        Ok(true)
+    }
+
+    /// In `tx`: if the waits of `entry`'s visit, added up, have broken the branch's
+    /// whole-visit promise and nobody flagged it yet, flags the visit and publishes the
+    /// breach, naming `entry` (the wait the customer is in, or was just called from).
+    /// Once per visit, however many sweepers and stations race.
+    async fn visit_breach_if_broken(
+        &self,
+        tx: &mut Tx,
+        branch: &Branch,
+        entry: &QueueEntry,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let entries = store::visits::of_appointment(tx, &entry.appointment_id).await?;
+        if !visit::visit_promise_broken(&entries, now, branch.visit_wait_promise_minutes) {
+            return Ok(false);
+        }
+        if !store::visits::flag_visit_breach(tx, &entry.appointment_id, now).await? {
+            return Ok(false);
+        }
+        let apt = store::appointments::get(tx, &entry.appointment_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("appointment {}", entry.appointment_id)))?;
+        let waited = visit::whole_minutes(visit::visit_waited(&entries, now));
+        tracing::info!(appointment = %apt.id, waited_minutes = waited, "whole-visit wait promise breached");
+        let kind = events::Kind::WaitPromiseBreached(pb::WaitPromiseBreached {
+            appointment_id: apt.id.clone(),
+            entry_id: entry.id.clone(),
+            exam_item_id: entry.exam_item_id.clone(),
+            exam_item_name: entry.exam_item_name.clone(),
+            branch: Some(events::branch_ref(branch)),
+            customer: Some(events::customer_ref(&apt)),
+            promise_minutes: branch.visit_wait_promise_minutes,
+            waiting_since: entry.waiting_since.map(to_proto),
+            breached_at: Some(to_proto(now)),
+            scope: pb::WaitScope::WholeVisit as i32,
+            waited_minutes: waited,
         });
         events::publish_for(tx, &apt, now, kind).await?;
         Ok(true)

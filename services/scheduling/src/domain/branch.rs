@@ -17,6 +17,12 @@ pub const DEFAULT_FASTING_CUTOFF: Time = Time::constant(10, 0, 0, 0);
 /// A wait promise longer than this is a data-entry mistake.
 pub const MAX_WAIT_PROMISE_MINUTES: u32 = 240;
 
+/// Upper bound of the whole-visit waiting promise (minutes).
+pub const MAX_VISIT_WAIT_PROMISE_MINUTES: u32 = 600;
+
+/// The whole-visit waiting promise of a branch that does not set one (minutes).
+pub const DEFAULT_VISIT_WAIT_PROMISE_MINUTES: u32 = 60;
+
 /// Province and city slugs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Region {
@@ -86,6 +92,8 @@ pub struct Branch {
     pub holidays: Vec<Date>,
     /// Longest promised wait per exam item.
     pub wait_promise_minutes: u32,
+    /// Longest promised waiting over the whole visit: every item's wait added up.
+    pub visit_wait_promise_minutes: u32,
     /// Latest arrival for fasting packages.
     pub fasting_cutoff: Time,
     /// Optimistic-concurrency version.
@@ -138,6 +146,8 @@ pub struct BranchPatch {
     pub holidays: Option<Vec<Date>>,
     /// New promise.
     pub wait_promise_minutes: Option<u32>,
+    /// New whole-visit promise.
+    pub visit_wait_promise_minutes: Option<u32>,
     /// New cutoff.
     pub fasting_cutoff: Option<Time>,
 }
@@ -185,6 +195,13 @@ pub fn validate_patch(p: &BranchPatch, v: &mut Violations) {
             "must be between 1 and 240",
         );
     }
+    if let Some(minutes) = p.visit_wait_promise_minutes {
+        v.check(
+            (1..=MAX_VISIT_WAIT_PROMISE_MINUTES).contains(&minutes),
+            "visit_wait_promise_minutes",
+            "must be between 1 and 600",
+        );
+    }
 }
 
 /// Applies a validated patch.
@@ -209,6 +226,9 @@ pub fn apply_patch(branch: &mut Branch, p: BranchPatch) {
     }
     if let Some(x) = p.wait_promise_minutes {
         branch.wait_promise_minutes = x;
+    }
+    if let Some(x) = p.visit_wait_promise_minutes {
+        branch.visit_wait_promise_minutes = x;
     }
     if let Some(x) = p.fasting_cutoff {
         branch.fasting_cutoff = x;
@@ -265,6 +285,7 @@ pub fn new_branch(
         opening_hours: Vec::new(),
         holidays: Vec::new(),
         wait_promise_minutes: 0,
+        visit_wait_promise_minutes: DEFAULT_VISIT_WAIT_PROMISE_MINUTES,
         fasting_cutoff: DEFAULT_FASTING_CUTOFF,
         version: 1,
         created_at: now,
@@ -290,6 +311,7 @@ mod tests {
             }]),
             holidays: None,
             wait_promise_minutes: Some(30),
+            visit_wait_promise_minutes: None,
             fasting_cutoff: None,
         }
     }
@@ -314,6 +336,10 @@ mod tests {
         assert_eq!(b.time_zone, "Asia/Shanghai");
         assert_eq!(b.region.path(), "guangdong/shenzhen");
         assert_eq!(b.fasting_cutoff, DEFAULT_FASTING_CUTOFF);
+        assert_eq!(
+            b.visit_wait_promise_minutes,
+            DEFAULT_VISIT_WAIT_PROMISE_MINUTES
+        );
     }
 
     #[test]
@@ -321,6 +347,7 @@ mod tests {
         let mut p = patch();
         p.time_zone = Some("Mars/Olympus".into());
         p.wait_promise_minutes = Some(0);
+        p.visit_wait_promise_minutes = Some(601);
         let bad_region = Region {
             province: "Guang_Dong".into(),
             city: String::new(),
@@ -334,6 +361,7 @@ mod tests {
             "region.city",
             "time_zone",
             "wait_promise_minutes",
+            "visit_wait_promise_minutes",
         ] {
             assert!(fields.contains(&f), "{f} missing from {fields:?}");
         }

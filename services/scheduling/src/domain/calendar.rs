@@ -276,6 +276,7 @@ mod tests {
                 brand: Some("美年".into()),
                 opening_hours: Some(hours),
                 wait_promise_minutes: Some(30),
+                visit_wait_promise_minutes: None,
                 ..Default::default()
             },
             Timestamp::UNIX_EPOCH,
@@ -305,6 +306,7 @@ mod tests {
                 duration_minutes: minutes,
                 fasting_required: fasting,
                 order_hint: 0,
+                list_price: None,
                 created_at: Timestamp::UNIX_EPOCH,
             }],
             currency: "CNY".into(),

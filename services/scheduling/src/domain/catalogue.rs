@@ -25,8 +25,19 @@ pub struct ExamItem {
     pub fasting_required: bool,
     /// Tie-breaker on the route: lower goes earlier.
     pub order_hint: i32,
+    /// The catalogue price, what a gift of this item is worth; none when not priced.
+    pub list_price: Option<Price>,
     /// Created.
     pub created_at: Timestamp,
+}
+
+/// An amount in a currency's minor unit (fen for CNY).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Price {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Minor units.
+    pub minor: i64,
 }
 
 /// A package of items, as booked.
@@ -82,7 +93,19 @@ pub fn validate_item(item: &ExamItem) -> Result<(), RuleError> {
         "duration_minutes",
         "must be between 1 and 480",
     );
+    if let Some(price) = &item.list_price {
+        v.check(
+            is_currency(&price.currency),
+            "list_price.currency_code",
+            "three capital letters, such as CNY",
+        );
+        money(&mut v, "list_price.minor_units", price.minor);
+    }
     check(v)
+}
+
+fn is_currency(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// Validates a new package before its items are looked up.
@@ -110,7 +133,7 @@ pub fn validate_package(
         "an item may appear only once",
     );
     v.check(
-        currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase()),
+        is_currency(currency),
         "price.currency_code",
         "an ISO 4217 code such as CNY",
     );

@@ -210,6 +210,7 @@ mod tests {
             duration_minutes: 10,
             fasting_required: false,
             order_hint: 0,
+            list_price: None,
             created_at: Timestamp::UNIX_EPOCH,
         }
     }

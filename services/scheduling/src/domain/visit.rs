@@ -127,6 +127,31 @@ pub fn promise_broken(since: Timestamp, now: Timestamp, promise_minutes: u32) ->
     now.duration_since(since) > SignedDuration::from_mins(i64::from(promise_minutes))
 }
 
+/// Time spent waiting over a whole visit by `now`: each entry's wait (from joining its queue
+/// until called, or until `now` while still waiting) added up. Time at a station does not
+/// count, nor does time before an entry's queue was joined.
+pub fn visit_waited(entries: &[QueueEntry], now: Timestamp) -> SignedDuration {
+    entries
+        .iter()
+        .filter_map(|e| {
+            let since = e.waiting_since?;
+            let until = e.called_at.unwrap_or(now);
+            Some(until.duration_since(since).max(SignedDuration::ZERO))
+        })
+        .fold(SignedDuration::ZERO, |total, d| total.saturating_add(d))
+}
+
+/// Whether a visit's waits, added up, have broken a whole-visit promise of
+/// `promise_minutes` by `now`.
+pub fn visit_promise_broken(entries: &[QueueEntry], now: Timestamp, promise_minutes: u32) -> bool {
+    visit_waited(entries, now) > SignedDuration::from_mins(i64::from(promise_minutes))
+}
+
+/// Whole minutes in `d` (none when negative).
+pub fn whole_minutes(d: SignedDuration) -> u32 {
+    u32::try_from((d.as_secs() / 60).max(0)).unwrap_or(u32::MAX)
+}
+
 /// The instant before which a wait that is still running has not broken the promise.
 pub fn breach_threshold(now: Timestamp, promise_minutes: u32) -> Timestamp {
     now.checked_sub(SignedDuration::from_mins(i64::from(promise_minutes)))
@@ -209,6 +234,38 @@ mod tests {
         assert!(!promise_broken(since, at(30), 30));
         assert!(promise_broken(since, at(31), 30));
         assert_eq!(breach_threshold(at(30), 30), since);
+    }
+
+    #[test]
+    fn the_whole_visit_counts_waits_only_and_breaks_past_its_promise() {
+        let t0: Timestamp = "2026-11-30T01:00:00Z".parse().unwrap();
+        let at = |m| t0 + SignedDuration::from_mins(m);
+        // Five items, each waited 29 minutes then examined for 10: under a 30-minute item
+        // promise every time, 145 minutes of waiting in all.
+        let mut entries = Vec::new();
+        let mut clock = 0;
+        for i in 0..5 {
+            let mut e = entry(&format!("item{i}"), false, i);
+            e.waiting_since = Some(at(clock));
+            e.called_at = Some(at(clock + 29));
+            e.completed_at = Some(at(clock + 39));
+            e.status = EntryStatus::Done;
+            assert!(!promise_broken(at(clock), at(clock + 29), 30));
+            clock += 39;
+            entries.push(e);
+        }
+        assert_eq!(whole_minutes(visit_waited(&entries, at(clock))), 145);
+        assert!(visit_promise_broken(&entries, at(clock), 144));
+        assert!(!visit_promise_broken(&entries, at(clock), 145));
+        // A wait still running counts up to now; a pending item not at all.
+        let mut waiting = entry("waiting", false, 9);
+        waiting.status = EntryStatus::Waiting;
+        waiting.waiting_since = Some(at(clock));
+        entries.push(waiting);
+        entries.push(entry("later", false, 10));
+        assert_eq!(whole_minutes(visit_waited(&entries, at(clock + 5))), 150);
+        // A clock that went backwards never makes a wait negative.
+        assert_eq!(whole_minutes(visit_waited(&entries, at(clock - 60))), 145);
     }
 
     #[test]

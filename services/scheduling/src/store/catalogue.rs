@@ -4,10 +4,10 @@ use service_kit::{Result, db::flag};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
 use super::{micros, ts};
-use crate::domain::catalogue::{ExamItem, Package};
+use crate::domain::catalogue::{ExamItem, Package, Price};
 
-const ITEM_COLUMNS: &str =
-    "id, code, name, department, duration_minutes, fasting_required, order_hint, created_at";
+const ITEM_COLUMNS: &str = "id, code, name, department, duration_minutes, fasting_required, \
+    order_hint, created_at, list_currency, list_price_minor";
 
 fn item_from_row(row: &AnyRow) -> sqlx::Result<ExamItem> {
     Ok(ExamItem {
@@ -18,6 +18,13 @@ fn item_from_row(row: &AnyRow) -> sqlx::Result<ExamItem> {
         duration_minutes: row.try_get::<i64, _>("duration_minutes")? as u32,
         fasting_required: flag(row.try_get("fasting_required")?),
         order_hint: row.try_get::<i64, _>("order_hint")? as i32,
+        list_price: match row.try_get::<Option<i64>, _>("list_price_minor")? {
+            Some(minor) => Some(Price {
+                currency: row.try_get("list_currency")?,
+                minor,
+            }),
+            None => None,
+        },
         created_at: ts(row, "created_at")?,
     })
 }
@@ -30,7 +37,8 @@ pub async fn insert_item(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO exam_items (id, request_id, code, name, department, duration_minutes, \
-         fasting_required, order_hint, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         fasting_required, order_hint, created_at, list_currency, list_price_minor) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(&item.id)
     .bind(request_id)
@@ -41,6 +49,13 @@ pub async fn insert_item(
     .bind(i64::from(item.fasting_required))
     .bind(i64::from(item.order_hint))
     .bind(micros(item.created_at))
+    .bind(
+        item.list_price
+            .as_ref()
+            .map(|p| p.currency.clone())
+            .unwrap_or_default(),
+    )
+    .bind(item.list_price.as_ref().map(|p| p.minor))
     .execute(conn)
     .await?;
     Ok(())
@@ -122,7 +137,8 @@ pub async fn insert_package(conn: &mut AnyConnection, p: &Package, request_id: &
 async fn package_items(conn: &mut AnyConnection, package_id: &str) -> Result<Vec<ExamItem>> {
     let rows = sqlx::query(
         "SELECT i.id, i.code, i.name, i.department, i.duration_minutes, i.fasting_required, \
-         i.order_hint, i.created_at FROM package_items pi JOIN exam_items i ON i.id = pi.exam_item_id \
+         i.order_hint, i.created_at, i.list_currency, i.list_price_minor \
+         FROM package_items pi JOIN exam_items i ON i.id = pi.exam_item_id \
          WHERE pi.package_id = $1 ORDER BY pi.position",
     )
     .bind(package_id)

@@ -178,6 +178,52 @@ pub async fn overdue(conn: &mut AnyConnection, now: Timestamp, limit: i64) -> Re
         .map_err(Into::into)
 }
 
+/// Visits whose customer is waiting now, whose waits added up have passed the branch's
+/// whole-visit promise, and whose breach is not flagged yet: at most `limit`, oldest
+/// check-in first. The rules recheck each one before flagging it.
+pub async fn visits_over_promise(
+    conn: &mut AnyConnection,
+    now: Timestamp,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT a.id FROM (SELECT DISTINCT appointment_id FROM queue_entries \
+                            WHERE status = 'WAITING') w \
+         JOIN appointments a ON a.id = w.appointment_id \
+         JOIN branches b ON b.id = a.branch_id \
+         JOIN queue_entries q ON q.appointment_id = a.id \
+         WHERE a.visit_breached_at IS NULL AND q.waiting_since IS NOT NULL \
+         GROUP BY a.id, a.checked_in_at, b.visit_wait_promise_minutes \
+         HAVING SUM(COALESCE(q.called_at, $1) - q.waiting_since) \
+                > b.visit_wait_promise_minutes * 60000000 \
+         ORDER BY a.checked_in_at LIMIT $2",
+    )
+    .bind(micros(now))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get("id"))
+        .collect::<sqlx::Result<_>>()
+        .map_err(Into::into)
+}
+
+/// Flags a visit's whole-wait breach once: true only for the caller that flagged it.
+pub async fn flag_visit_breach(
+    conn: &mut AnyConnection,
+    appointment_id: &str,
+    at: Timestamp,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE appointments SET visit_breached_at = $1 WHERE id = $2 AND visit_breached_at IS NULL",
+    )
+    .bind(micros(at))
+    .bind(appointment_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Flags a breach once: true only for the caller that flagged it.
 pub async fn flag_breach(conn: &mut AnyConnection, entry_id: &str, at: Timestamp) -> Result<bool> {
     let done = sqlx::query(

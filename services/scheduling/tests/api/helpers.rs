@@ -104,6 +104,7 @@ pub async fn create_item(
         minutes,
         fasting,
         order_hint: hint,
+        price_fen: 8_000,
     };
     fx::create_item(&mut app.client(), &app.admin, &spec).await
 }

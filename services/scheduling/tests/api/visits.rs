@@ -15,6 +15,7 @@ backend_tests!(
     a_wait_that_ran_out_while_the_service_was_down_is_flagged_once,
     the_visit_completes_when_every_item_is_done,
     stations_step_entries_in_order_only,
+    short_waits_that_add_up_past_the_whole_visit_promise_raise_one_breach,
 );
 
 async fn entries(visit: &pb::Visit) -> Vec<(String, i32)> {
@@ -101,8 +102,23 @@ async fn subscribe(
         .map(event)
 }
 
+type Events = dyn tokio_stream::Stream<Item = Result<pb::SchedulingEvent, tonic::Status>> + Unpin;
+
+/// The breaches of exam-item waits published until the feed is quiet for `quiet`.
 async fn breaches_until_quiet(
-    stream: &mut (impl tokio_stream::Stream<Item = Result<pb::SchedulingEvent, tonic::Status>> + Unpin),
+    stream: &mut Events,
+    quiet: Duration,
+) -> Vec<pb::WaitPromiseBreached> {
+    all_breaches_until_quiet(stream, quiet)
+        .await
+        .into_iter()
+        .filter(|b| b.scope == pb::WaitScope::ExamItem as i32)
+        .collect()
+}
+
+/// Every breach (either scope) published until the feed is quiet for `quiet`.
+async fn all_breaches_until_quiet(
+    stream: &mut Events,
     quiet: Duration,
 ) -> Vec<pb::WaitPromiseBreached> {
     let mut out = Vec::new();
@@ -310,5 +326,100 @@ async fn stations_step_entries_in_order_only(backend: Backend) {
         .await
         .unwrap_err();
     assert_eq!(s.code(), Code::NotFound);
+    app.stop().await;
+}
+
+/// The seeds promise the wait after arrival as a whole: four waits of 29 minutes each keep
+/// every exam item's 30-minute promise, but add up to 116 minutes, past a 100-minute
+/// promise for the visit. One breach, raised while the customer waits, never repeated.
+async fn short_waits_that_add_up_past_the_whole_visit_promise_raise_one_breach(backend: Backend) {
+    let mut app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    app.client()
+        .update_branch(req(
+            &app.admin,
+            pb::UpdateBranchRequest {
+                branch_id: f.branch.branch_id.clone(),
+                visit_wait_promise_minutes: Some(100),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap();
+    let station = app.token(
+        Role::ExamStation,
+        OrgScope::Branch(f.branch.branch_id.clone()),
+    );
+    let mut events = subscribe(&app).await;
+    let a = book(&app, &app.admin, "v-1", &f.slot, &f.fasting_package, 1)
+        .await
+        .unwrap();
+    let mut visit = check_in(&app, &a).await;
+    let mut seen = Vec::new();
+    for round in 0..4 {
+        let waiting = visit
+            .entries
+            .iter()
+            .find(|e| e.status == pb::QueueEntryStatus::Waiting as i32)
+            .expect("one entry waiting")
+            .clone();
+        app.advance(29);
+        let found = all_breaches_until_quiet(&mut events, Duration::from_millis(400)).await;
+        if round < 3 {
+            // 29, 58, 87 minutes in all: within both promises.
+            assert!(found.is_empty(), "round {round}: {found:?}");
+        } else {
+            // 116 minutes while waiting for the fourth item: the whole visit breaks.
+            assert_eq!(found.len(), 1, "{found:?}");
+            let b = &found[0];
+            assert_eq!(b.scope, pb::WaitScope::WholeVisit as i32);
+            assert_eq!(b.appointment_id, a.appointment_id);
+            assert_eq!(b.promise_minutes, 100);
+            assert_eq!(b.waited_minutes, 116);
+            assert_eq!(
+                b.entry_id, waiting.entry_id,
+                "names the wait the customer is in"
+            );
+            assert_eq!(b.customer.as_ref().unwrap().phone_masked, "139****0001");
+        }
+        seen.extend(found);
+        let called = call(&app, &station, &f.branch.branch_id, &waiting.exam_item_id)
+            .await
+            .unwrap();
+        assert!(
+            !called.wait_promise_breached,
+            "29 minutes keeps the item's promise"
+        );
+        let mut c = app.client();
+        c.start_exam_item(req(
+            &station,
+            pb::StartExamItemRequest {
+                entry_id: called.entry_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+        app.advance(10);
+        visit = c
+            .complete_exam_item(req(
+                &station,
+                pb::CompleteExamItemRequest {
+                    entry_id: called.entry_id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .visit
+            .unwrap();
+    }
+    assert!(visit.completed);
+    assert_eq!(seen.len(), 1, "raised once for the visit: {seen:?}");
+    // Nothing more after a restart and more sweeps.
+    app.restart().await;
+    app.advance(60);
+    let mut replay = subscribe(&app).await;
+    let all = all_breaches_until_quiet(&mut replay, Duration::from_millis(600)).await;
+    assert_eq!(all.len(), 1, "{all:?}");
     app.stop().await;
 }

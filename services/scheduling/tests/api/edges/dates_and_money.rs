@@ -182,5 +182,59 @@ async fn prices_above_a_million_yuan_are_refused(backend: Backend) {
         .package
         .expect("a package");
     assert_eq!(top.price.expect("a price").minor_units, MILLION_YUAN);
+
+    // An exam item's list price: the same bounds, and a currency code.
+    let item = |code: &str, currency: &str, minor_units: i64| pb::CreateExamItemRequest {
+        request_id: format!("edge-{code}"),
+        code: code.into(),
+        name: "价格边界".into(),
+        department: "体检科".into(),
+        duration_minutes: 10,
+        fasting_required: false,
+        order_hint: 9,
+        list_price: Some(common::Money {
+            currency_code: currency.into(),
+            minor_units,
+        }),
+    };
+    refuses_bad_money(
+        "CreateExamItem",
+        "list_price.minor_units",
+        async |i, minor| {
+            let r = item(&format!("ITEM-MONEY-{i}"), "CNY", minor);
+            c.create_exam_item(req(&app.admin, r)).await.map(|_| ())
+        },
+    )
+    .await;
+    let bad = c
+        .create_exam_item(req(&app.admin, item("ITEM-CUR", "yuan", 100)))
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&bad), ["list_price.currency_code"]);
+    let priced = c
+        .create_exam_item(req(&app.admin, item("ITEM-TOP", "CNY", MILLION_YUAN)))
+        .await
+        .expect("exactly a million yuan")
+        .into_inner()
+        .exam_item
+        .expect("an item");
+    assert_eq!(
+        priced.list_price.expect("a list price").minor_units,
+        MILLION_YUAN
+    );
+    // The price is kept: the catalogue lists it.
+    let listed = c
+        .list_exam_items(req(&app.admin, pb::ListExamItemsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner()
+        .exam_items;
+    let top_item = listed.iter().find(|i| i.code == "ITEM-TOP").unwrap();
+    assert_eq!(top_item.list_price.as_ref().unwrap().currency_code, "CNY");
+    assert!(listed.iter().filter(|i| i.code != "ITEM-TOP").all(|i| {
+        i.list_price
+            .as_ref()
+            .is_some_and(|p| p.minor_units == 8_000)
+    }));
     app.stop().await;
 }

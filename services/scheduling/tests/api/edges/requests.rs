@@ -71,6 +71,7 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
                     duration_minutes: 10,
                     fasting_required: false,
                     order_hint: 9,
+                    list_price: None,
                 },
             ))
             .await

@@ -150,6 +150,7 @@ async fn free_text_at_its_bound_is_accepted_and_stored_trimmed(backend: Backend)
                 duration_minutes: 10,
                 fasting_required: false,
                 order_hint: 9,
+                list_price: None,
             };
             match field {
                 "name" => r.name = text,
