@@ -6,7 +6,7 @@
 //!   by every service the test starts;
 //! - [`TestService`]: any service in-process on port 0 with a fresh database, restarted on
 //!   the same port and database, stopped;
-//! - [`req`], [`bad_fields`], [`eventually`], [`reflected_services`]: the calls tests make;
+//! - [`req`], [`bad_fields`], [`eventually`], [`reflected_services`], [`rpc_names`]: the calls tests make;
 //! - [`outage`]: a PostgreSQL database cut off from its service and back;
 //! - [`schema`]: the tables, columns and indexes of a migrated database, to hold the two
 //!   dialects' migrations in step;
@@ -221,6 +221,23 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     panic!("timed out waiting for {what}");
+}
+
+/// The method names of `service` (its full name) in the contracts, from the descriptors
+/// the services register for reflection.
+pub fn rpc_names(service: &str) -> Vec<String> {
+    use prost::Message;
+    let set = prost_types::FileDescriptorSet::decode(hospital_proto::FILE_DESCRIPTOR_SET)
+        .expect("the contracts' descriptors decode");
+    set.file
+        .iter()
+        .flat_map(|f| {
+            f.service
+                .iter()
+                .filter(move |s| format!("{}.{}", f.package(), s.name()) == service)
+        })
+        .flat_map(|s| s.method.iter().map(|m| m.name().to_owned()))
+        .collect()
 }
 
 /// The services a server lists through reflection (v1), as a client such as grpcurl sees

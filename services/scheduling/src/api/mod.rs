@@ -1,6 +1,7 @@
 //! The gRPC edge: decode, authenticate, validate, call the use cases, map errors.
 
 mod convert;
+mod recovery;
 
 use hospital_proto::scheduling::{self as pb, scheduling_service_server::SchedulingService};
 use service_kit::{
@@ -598,6 +599,30 @@ impl SchedulingService for Api {
             item: Some(complimentary_out(&g.item)),
             appointment: Some(appointment_detail_out(&g.appointment, &g.items)),
         })
+    }
+
+    async fn set_recovery_policy(
+        &self,
+        req: Request<pb::SetRecoveryPolicyRequest>,
+    ) -> Reply<pb::SetRecoveryPolicyResponse> {
+        let p = principal(&req)?;
+        ok(recovery::set_policy(&self.app, &p, req.into_inner()).await?)
+    }
+
+    async fn get_recovery_policy(
+        &self,
+        req: Request<pb::GetRecoveryPolicyRequest>,
+    ) -> Reply<pb::GetRecoveryPolicyResponse> {
+        let p = principal(&req)?;
+        ok(recovery::get_policy(&self.app, &p, req.into_inner()).await?)
+    }
+
+    async fn list_recovery_due(
+        &self,
+        req: Request<pb::ListRecoveryDueRequest>,
+    ) -> Reply<pb::ListRecoveryDueResponse> {
+        let p = principal(&req)?;
+        ok(recovery::list_due(&self.app, &p, req.into_inner()).await?)
     }
 
     type SubscribeStream = ReplyStream<pb::SubscribeResponse>;

@@ -7,6 +7,7 @@ mod capacity;
 mod catalogue;
 mod events;
 mod recovery;
+mod recovery_due;
 mod route;
 mod visits;
 
@@ -28,6 +29,7 @@ pub use capacity::GenerateReport;
 pub use catalogue::{CreateExamItem, CreatePackage};
 pub use events::cancel_reason_out;
 pub use recovery::{AddComplimentary, Granted};
+pub use recovery_due::{DueCase, PolicyView};
 pub use visits::Visit;
 
 use crate::{
@@ -75,6 +77,10 @@ pub(crate) mod roles {
     /// Service recovery: add complimentary exam items. The complaints service calls with
     /// its service token once a director's grant is recorded there.
     pub const RECOVERY: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector, Service];
+    /// Set what a branch may give on the spot.
+    pub const RECOVERY_POLICY: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector];
+    /// See the recovery-due queue (and, with the decisions, decide).
+    pub const RECOVERY_DECIDE: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector];
     /// Read the event feed.
     pub const SUBSCRIBE: &[Role] = &[
         GroupAdmin,

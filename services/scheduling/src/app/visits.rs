@@ -17,6 +17,7 @@ use crate::{
     domain::{
         appointment::{self, Appointment, Status},
         branch::Branch,
+        recovery::Trigger,
         visit::{self, EntryStatus, QueueEntry},
     },
     store,
@@ -408,6 +409,8 @@ impl Scheduling {
             waited_minutes: entry.waited_minutes(until),
         });
         events::publish_for(tx, &apt, now, kind).await?;
+        self.open_recovery_case(tx, &apt, Trigger::ExamItem, now)
+            .await?;
         Ok(true)
     }
 
@@ -448,6 +451,8 @@ impl Scheduling {
             waited_minutes: waited,
         });
         events::publish_for(tx, &apt, now, kind).await?;
+        self.open_recovery_case(tx, &apt, Trigger::WholeVisit, now)
+            .await?;
         Ok(true)
     }
 

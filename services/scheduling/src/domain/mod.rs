@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod complimentary;
 pub mod customer;
+pub mod recovery;
 pub mod visit;
 
 pub use service_kit::rules::{RuleError, check, printable};

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod branches;
 pub mod catalogue;
 pub mod complimentary;
+pub mod recovery;
 pub mod slots;
 pub mod visits;
 

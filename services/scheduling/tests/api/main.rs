@@ -10,6 +10,7 @@ mod catalogue_and_capacity;
 mod complimentary;
 mod edges;
 mod events;
+mod recovery_due;
 mod rescheduling;
 mod schema;
 mod scope;

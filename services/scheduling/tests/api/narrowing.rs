@@ -54,9 +54,20 @@ async fn every_list_and_feed_refuses_a_narrowing_outside_the_callers_scope(backe
             .await,
             &format!("Subscribe, {what}"),
         );
-        checked += 3;
+        test_support::assert_denied(
+            c.list_recovery_due(req(
+                token,
+                pb::ListRecoveryDueRequest {
+                    branch_id: shanghai.branch_id.clone(),
+                    ..Default::default()
+                },
+            ))
+            .await,
+            &format!("ListRecoveryDue, {what}"),
+        );
+        checked += 4;
     }
-    assert_eq!(checked, 3 * (6 + 6 + 6) - 3 * 2);
+    assert_eq!(checked, 4 * callers.len());
 
     // Inside the scope the same narrowing answers.
     let director = app.token(
@@ -80,6 +91,15 @@ async fn every_list_and_feed_refuses_a_narrowing_outside_the_callers_scope(backe
     c.list_appointments(req(
         &director,
         pb::ListAppointmentsRequest {
+            branch_id: shenzhen.branch_id.clone(),
+            ..Default::default()
+        },
+    ))
+    .await
+    .unwrap();
+    c.list_recovery_due(req(
+        &director,
+        pb::ListRecoveryDueRequest {
             branch_id: shenzhen.branch_id.clone(),
             ..Default::default()
         },

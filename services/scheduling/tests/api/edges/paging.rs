@@ -84,6 +84,21 @@ async fn page(
                 .collect();
             (ids, r.next_page_token)
         }
+        "ListRecoveryDue" => {
+            let r = c
+                .list_recovery_due(req(
+                    t,
+                    pb::ListRecoveryDueRequest {
+                        branch_id: branch_id.into(),
+                        page_size,
+                        page_token,
+                    },
+                ))
+                .await?
+                .into_inner();
+            let ids = r.cases.into_iter().map(|c| c.case_id).collect();
+            (ids, r.next_page_token)
+        }
         other => panic!("not a list: {other}"),
     })
 }
@@ -96,7 +111,7 @@ async fn every_list_accepts_only_page_tokens_it_issued_and_no_negative_page_size
     create_branch(&app, "EDGE-P2", "guangdong", "guangzhou", 10).await;
     create_branch(&app, "EDGE-P3", "shanghai", "shanghai", 10).await;
     for n in 2..=3 {
-        book(
+        let apt = book(
             &app,
             &t,
             &format!("edge-page-{n}"),
@@ -106,12 +121,28 @@ async fn every_list_accepts_only_page_tokens_it_issued_and_no_negative_page_size
         )
         .await
         .expect("book");
+        check_in(&app, &apt).await;
     }
+    // Three visits waiting past the promise: three recovery cases to page through.
+    app.advance(31);
+    let probe = app.client();
+    test_support::eventually("three recovery cases", || {
+        let mut probe = probe.clone();
+        let t = t.clone();
+        async move {
+            probe
+                .list_recovery_due(req(&t, pb::ListRecoveryDueRequest::default()))
+                .await
+                .is_ok_and(|r| r.into_inner().cases.len() == 3)
+        }
+    })
+    .await;
     let lists = [
         "ListBranches",
         "ListExamItems",
         "ListPackages",
         "ListAppointments",
+        "ListRecoveryDue",
     ];
     every_list_pages_only_by_its_own_tokens(&lists, 2, async |rpc, size, token| {
         page(&mut c, &t, &ids.branch, rpc, size, token).await

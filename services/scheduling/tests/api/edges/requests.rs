@@ -305,6 +305,38 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
             ))
             .await
             .map(|_| ()),
+        "SetRecoveryPolicy" => c
+            .set_recovery_policy(req(
+                t,
+                pb::SetRecoveryPolicyRequest {
+                    branch_id: s("branch_id", &ids.branch),
+                    giftable_item_ids: vec![s("giftable_item_ids[0]", &ids.item)],
+                    decision_minutes: 0,
+                    gifts_per_visit: 0,
+                },
+            ))
+            .await
+            .map(|_| ()),
+        "GetRecoveryPolicy" => c
+            .get_recovery_policy(req(
+                t,
+                pb::GetRecoveryPolicyRequest {
+                    branch_id: s("branch_id", &ids.branch),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        "ListRecoveryDue" => c
+            .list_recovery_due(req(
+                t,
+                pb::ListRecoveryDueRequest {
+                    branch_id: s("branch_id", ""),
+                    page_size: 0,
+                    page_token: String::new(),
+                },
+            ))
+            .await
+            .map(|_| ()),
         "Subscribe" => c
             .subscribe(req(
                 t,

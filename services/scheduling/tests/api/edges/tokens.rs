@@ -38,10 +38,19 @@ const RPCS: &[&str] = &[
     "StartExamItem",
     "CompleteExamItem",
     "AddComplimentaryItem",
+    "SetRecoveryPolicy",
+    "GetRecoveryPolicy",
+    "ListRecoveryDue",
     "Subscribe",
 ];
 
 async fn every_rpc_tells_every_refused_token_the_same_thing(backend: Backend) {
+    // The table is the contract's whole list, so a new RPC cannot miss the edge tests.
+    let mut listed: Vec<_> = RPCS.iter().map(|r| r.to_string()).collect();
+    listed.sort();
+    let mut contract = test_support::rpc_names("hospital.scheduling.v1.SchedulingService");
+    contract.sort();
+    assert_eq!(listed, contract, "RPCS lists every RPC of the contract");
     let app = spawn_app(backend).await;
     let (_, ids) = known(&app).await;
     let mut c = app.client();
