@@ -35,6 +35,20 @@ pub type Running = service_kit::runtime::Running<app::Scheduling>;
 pub struct Own {
     /// The visit.
     pub visits: VisitSettings,
+    /// Service recovery on the spot.
+    pub recovery: RecoverySettings,
+}
+
+/// What each level may give on the spot at once, in minor units (fen); whoever decides
+/// pays from their own unit.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecoverySettings {
+    /// A branch director (default 50000: ¥500).
+    pub branch_director_limit_minor: i64,
+    /// A region manager (default 500000).
+    pub region_admin_limit_minor: i64,
+    /// The group's customer-service centre (default 5000000).
+    pub group_admin_limit_minor: i64,
 }
 
 /// Settings of the on-site visit.
@@ -53,7 +67,12 @@ impl Spec for Service {
     type App = app::Scheduling;
 
     fn defaults() -> Vec<(&'static str, String)> {
-        vec![("visits.breach_sweep_interval_ms", "5000".into())]
+        vec![
+            ("visits.breach_sweep_interval_ms", "5000".into()),
+            ("recovery.branch_director_limit_minor", "50000".into()),
+            ("recovery.region_admin_limit_minor", "500000".into()),
+            ("recovery.group_admin_limit_minor", "5000000".into()),
+        ]
     }
 
     fn migrations() -> &'static Migrations {
@@ -65,7 +84,14 @@ impl Spec for Service {
         parts: Parts<Own>,
         launch: &mut Launch,
     ) -> anyhow::Result<Built<app::Scheduling>> {
-        let app = app::Scheduling::new(parts.db, parts.outbox, parts.clock.clone());
+        let r = &parts.settings.recovery;
+        let limits = domain::recovery::Limits {
+            branch_director: r.branch_director_limit_minor,
+            region_admin: r.region_admin_limit_minor,
+            group_admin: r.group_admin_limit_minor,
+        };
+        let app =
+            app::Scheduling::new(parts.db, parts.outbox, parts.clock.clone()).with_limits(limits);
         let sweeper = app.clone();
         launch.every(
             Duration::from_millis(parts.settings.visits.breach_sweep_interval_ms.max(10)),

@@ -625,6 +625,14 @@ impl SchedulingService for Api {
         ok(recovery::list_due(&self.app, &p, req.into_inner()).await?)
     }
 
+    async fn decide_recovery(
+        &self,
+        req: Request<pb::DecideRecoveryRequest>,
+    ) -> Reply<pb::DecideRecoveryResponse> {
+        let p = principal(&req)?;
+        ok(recovery::decide(&self.app, &p, req.into_inner()).await?)
+    }
+
     type SubscribeStream = ReplyStream<pb::SubscribeResponse>;
 
     async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {

@@ -6,16 +6,19 @@ use service_kit::{
     Error, Result,
     auth::Principal,
     clock::to_proto,
-    edge::{ids, optional_id, require, required},
+    edge::{filter, ids, optional_id, require, required},
     error::{Violations, merge},
 };
 
 use super::convert::item_out;
 use crate::{
-    app::{DueCase, PolicyView, Scheduling},
+    app::{DecideCommand, DueCase, PolicyView, Scheduling},
     domain::{
         catalogue::ExamItem,
-        recovery::{self, PolicyInput, Trigger},
+        recovery::{
+            self, Decision, DecisionInput, Delivery, Gift, NotGivenReason, PolicyInput, Recipient,
+            Trigger,
+        },
     },
 };
 
@@ -59,7 +62,137 @@ fn case_out(c: &DueCase) -> pb::RecoveryCase {
         late: c.late,
         waited_minutes: c.waited_minutes,
         giftable_items: giftable_out(&c.giftable),
+        decision: c
+            .case
+            .decided
+            .as_ref()
+            .map_or(pb::RecoveryDecision::Unspecified, |d| {
+                decision_out(d.decision)
+            }) as i32,
+        decided_by: c
+            .case
+            .decided
+            .as_ref()
+            .map(|d| d.by.clone())
+            .unwrap_or_default(),
+        decided_at: c.case.decided.as_ref().map(|d| to_proto(d.at)),
+        reason: c
+            .case
+            .decided
+            .as_ref()
+            .and_then(|d| d.reason)
+            .map_or(pb::NotGivenReason::Unspecified, reason_out) as i32,
+        note: c
+            .case
+            .decided
+            .as_ref()
+            .map(|d| d.note.clone())
+            .unwrap_or_default(),
+        gifts: c.gifts.iter().map(gift_out).collect(),
     }
+}
+
+fn decision_out(d: Decision) -> pb::RecoveryDecision {
+    match d {
+        Decision::Granted => pb::RecoveryDecision::Granted,
+        Decision::DeclinedByCustomer => pb::RecoveryDecision::DeclinedByCustomer,
+        Decision::NotGiven => pb::RecoveryDecision::NotGiven,
+    }
+}
+
+fn reason_out(r: NotGivenReason) -> pb::NotGivenReason {
+    match r {
+        NotGivenReason::CustomerLeft => pb::NotGivenReason::CustomerLeft,
+        NotGivenReason::NothingSuitable => pb::NotGivenReason::NothingSuitable,
+        NotGivenReason::ExplainedAndAccepted => pb::NotGivenReason::ExplainedAndAccepted,
+        NotGivenReason::Other => pb::NotGivenReason::Other,
+    }
+}
+
+fn gift_out(g: &Gift) -> pb::RecoveryGift {
+    pb::RecoveryGift {
+        exam_item_id: g.exam_item_id.clone(),
+        exam_item_name: g.exam_item_name.clone(),
+        value: Some(common::Money {
+            currency_code: g.currency.clone(),
+            minor_units: g.value_minor,
+        }),
+        recipient: match g.recipient {
+            Recipient::Customer => pb::GiftRecipient::Customer,
+            Recipient::Companion => pb::GiftRecipient::Companion,
+        } as i32,
+        companion_name: g.companion_name.clone(),
+        delivery: match g.delivery {
+            Delivery::OnRoute => pb::GiftDelivery::OnRoute,
+            Delivery::Voucher => pb::GiftDelivery::Voucher,
+            Delivery::ToCompanion => pb::GiftDelivery::ToCompanion,
+        } as i32,
+        decided_by: g.decided_by.clone(),
+        cost_bearer: g.cost_bearer.to_string(),
+        granted_at: Some(to_proto(g.granted_at)),
+    }
+}
+
+pub(super) async fn decide(
+    app: &Scheduling,
+    p: &Principal,
+    r: pb::DecideRecoveryRequest,
+) -> Result<pb::DecideRecoveryResponse> {
+    let mut v = Violations::new();
+    require(&mut v, &r.case_id, "case_id");
+    optional_id(&mut v, &r.exam_item_id, "exam_item_id");
+    let input = DecisionInput {
+        decision: filter(
+            r.decision,
+            "decision",
+            |n| match pb::RecoveryDecision::try_from(n).ok()? {
+                pb::RecoveryDecision::Granted => Some(Decision::Granted),
+                pb::RecoveryDecision::DeclinedByCustomer => Some(Decision::DeclinedByCustomer),
+                pb::RecoveryDecision::NotGiven => Some(Decision::NotGiven),
+                pb::RecoveryDecision::Unspecified => None,
+            },
+            &mut v,
+        ),
+        exam_item_id: r.exam_item_id,
+        recipient: filter(
+            r.recipient,
+            "recipient",
+            |n| match pb::GiftRecipient::try_from(n).ok()? {
+                pb::GiftRecipient::Customer => Some(Recipient::Customer),
+                pb::GiftRecipient::Companion => Some(Recipient::Companion),
+                pb::GiftRecipient::Unspecified => None,
+            },
+            &mut v,
+        ),
+        companion_name: r.companion_name,
+        reason: filter(
+            r.reason,
+            "reason",
+            |n| match pb::NotGivenReason::try_from(n).ok()? {
+                pb::NotGivenReason::CustomerLeft => Some(NotGivenReason::CustomerLeft),
+                pb::NotGivenReason::NothingSuitable => Some(NotGivenReason::NothingSuitable),
+                pb::NotGivenReason::ExplainedAndAccepted => {
+                    Some(NotGivenReason::ExplainedAndAccepted)
+                }
+                pb::NotGivenReason::Other => Some(NotGivenReason::Other),
+                pb::NotGivenReason::Unspecified => None,
+            },
+            &mut v,
+        ),
+        note: r.note,
+    };
+    if !v.is_empty() {
+        merge(v, recovery::validate_decision(&input).map_err(Error::from))?;
+    }
+    let cmd = DecideCommand {
+        request_id: r.request_id,
+        case_id: r.case_id,
+        input,
+    };
+    let case = app.decide_recovery(p, cmd).await?;
+    Ok(pb::DecideRecoveryResponse {
+        case: Some(case_out(&case)),
+    })
 }
 
 pub(super) async fn set_policy(

@@ -29,7 +29,7 @@ pub use capacity::GenerateReport;
 pub use catalogue::{CreateExamItem, CreatePackage};
 pub use events::cancel_reason_out;
 pub use recovery::{AddComplimentary, Granted};
-pub use recovery_due::{DueCase, PolicyView};
+pub use recovery_due::{DecideCommand, DueCase, PolicyView};
 pub use visits::Visit;
 
 use crate::{
@@ -98,6 +98,7 @@ pub struct Scheduling {
     outbox: Arc<Outbox>,
     clock: SharedClock,
     cache: Arc<Cached>,
+    limits: crate::domain::recovery::Limits,
 }
 
 /// What the booking path keeps in memory so that a booking is one round trip.
@@ -159,7 +160,14 @@ impl Scheduling {
             outbox,
             clock,
             cache: Arc::default(),
+            limits: Default::default(),
         }
+    }
+
+    /// The same, with these limits on what each level may give on the spot.
+    pub fn with_limits(mut self, limits: crate::domain::recovery::Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// A package, from the cache or the database.

@@ -11,7 +11,7 @@ use service_kit::{
     Error, Result,
     auth::Principal,
     clock::{from_micros, to_micros},
-    db::retry,
+    db::{Tx, retry},
     requests::{replay_on_failure, with_request_id},
 };
 
@@ -22,6 +22,7 @@ use super::{
 use crate::{
     domain::{
         appointment::{Appointment, Status},
+        catalogue::ExamItem,
         complimentary::{self, ComplimentaryItem, GrantInput},
     },
     store,
@@ -60,6 +61,14 @@ const ATTEMPTS: usize = 5;
 
 fn changed_concurrently(e: &Error) -> bool {
     matches!(e, Error::Aborted(_)) && !e.is_transient()
+}
+
+/// `current` one version on, changed at `now`.
+pub(super) fn next_version(current: &Appointment, now: jiff::Timestamp) -> Appointment {
+    let mut next = current.clone();
+    next.version += 1;
+    next.updated_at = now;
+    next
 }
 
 impl Scheduling {
@@ -140,66 +149,16 @@ impl Scheduling {
 
     /// One attempt: read, check the rules, write in one transaction.
     async fn try_grant(&self, p: &Principal, mut item: ComplimentaryItem) -> Result<Granted> {
-        let current = self.get_appointment(p, &item.appointment_id).await?;
-        let mut conn = self.conn().await?;
-        let exam_item =
-            store::catalogue::items_by_ids(&mut conn, std::slice::from_ref(&item.exam_item_id))
-                .await?
-                .pop()
-                .ok_or_else(|| Error::NotFound(format!("exam item {}", item.exam_item_id)))?;
-        let package = self.package(&mut conn, &current.package_id).await?;
-        let granted = store::complimentary::of_appointment(&mut conn, &current.id).await?;
-        let entries = store::visits::of_appointment(&mut conn, &current.id).await?;
-        drop(conn);
-        let mut in_visit: Vec<&str> = package.items.iter().map(|i| i.id.as_str()).collect();
-        in_visit.extend(entries.iter().map(|e| e.exam_item_id.as_str()));
-        complimentary::can_add_complimentary(&current, &exam_item, &in_visit, &granted)?;
+        let (current, exam_item, granted) = self
+            .read_for_grant(p, &item.appointment_id, &item.exam_item_id)
+            .await?;
         item.exam_item_name = exam_item.name.clone();
-
         let now = item.added_at;
-        let mut next = current.clone();
-        next.version += 1;
-        next.updated_at = now;
+        let next = next_version(&current, now);
         retry(|| async {
             let mut tx = self.db.begin().await?;
-            // The version bump orders this grant with check-in, completion and other grants
-            // of the appointment: whichever comes second finds the version moved.
-            if !store::appointments::update_status(&mut tx, &next, current.version, current.status)
-                .await?
-            {
-                return Err(Error::Aborted(
-                    "the appointment was changed concurrently".into(),
-                ));
-            }
-            store::complimentary::insert(&mut tx, &item).await?;
-            if current.status == Status::CheckedIn {
-                // Entries change without the appointment's version (stations calling and
-                // completing), so the route is planned from what the transaction sees.
-                let mut entries = store::visits::of_appointment(&mut tx, &next.id).await?;
-                entries.push(new_entry(&next, &exam_item, true));
-                let added = entries.len() - 1;
-                let changed = replan(&mut tx, &mut entries, now).await?;
-                store::visits::insert(&mut tx, &entries[added..]).await?;
-                let moved: Vec<_> = changed.into_iter().filter(|(i, _)| *i != added).collect();
-                save_changed(&mut tx, &entries, &moved).await?;
-            }
-            audit(
-                &mut tx,
-                &next.id,
-                now,
-                &p.subject,
-                "complimentary_item_added",
-                item.audit_detail(),
-            )
-            .await?;
-            let kind = events::Kind::ComplimentaryItemAdded(pb::ComplimentaryItemAdded {
-                appointment_id: next.id.clone(),
-                exam_item_id: item.exam_item_id.clone(),
-                exam_item_name: item.exam_item_name.clone(),
-                cost_bearer: item.cost_bearer.to_string(),
-                reference: item.reference.clone(),
-            });
-            events::publish_for(&mut tx, &next, now, kind).await?;
+            self.write_grant(&mut tx, p, &current, &next, &item, &exam_item)
+                .await?;
             tx.commit().await?;
             Ok(())
         })
@@ -218,6 +177,81 @@ impl Scheduling {
             appointment: next,
             items,
         })
+    }
+
+    /// The appointment (in the caller's scope), the exam item and the items already given,
+    /// once the rules allow giving this item on this appointment.
+    pub(super) async fn read_for_grant(
+        &self,
+        p: &Principal,
+        appointment_id: &str,
+        exam_item_id: &str,
+    ) -> Result<(Appointment, ExamItem, Vec<ComplimentaryItem>)> {
+        let current = self.get_appointment(p, appointment_id).await?;
+        let mut conn = self.conn().await?;
+        let exam_item = store::catalogue::items_by_ids(&mut conn, &[exam_item_id.to_owned()])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("exam item {exam_item_id}")))?;
+        let package = self.package(&mut conn, &current.package_id).await?;
+        let granted = store::complimentary::of_appointment(&mut conn, &current.id).await?;
+        let entries = store::visits::of_appointment(&mut conn, &current.id).await?;
+        drop(conn);
+        let mut in_visit: Vec<&str> = package.items.iter().map(|i| i.id.as_str()).collect();
+        in_visit.extend(entries.iter().map(|e| e.exam_item_id.as_str()));
+        complimentary::can_add_complimentary(&current, &exam_item, &in_visit, &granted)?;
+        Ok((current, exam_item, granted))
+    }
+
+    /// In `tx`: records `item` on the appointment (moving it from `current` to `next`) and,
+    /// on a visit under way, adds it to the route at once; with its audit line and event.
+    pub(super) async fn write_grant(
+        &self,
+        tx: &mut Tx,
+        p: &Principal,
+        current: &Appointment,
+        next: &Appointment,
+        item: &ComplimentaryItem,
+        exam_item: &ExamItem,
+    ) -> Result<()> {
+        let now = item.added_at;
+        // The version bump orders this grant with check-in, completion and other grants
+        // of the appointment: whichever comes second finds the version moved.
+        if !store::appointments::update_status(tx, next, current.version, current.status).await? {
+            return Err(Error::Aborted(
+                "the appointment was changed concurrently".into(),
+            ));
+        }
+        store::complimentary::insert(tx, item).await?;
+        if current.status == Status::CheckedIn {
+            // Entries change without the appointment's version (stations calling and
+            // completing), so the route is planned from what the transaction sees.
+            let mut entries = store::visits::of_appointment(tx, &next.id).await?;
+            entries.push(new_entry(next, exam_item, true));
+            let added = entries.len() - 1;
+            let changed = replan(tx, &mut entries, now).await?;
+            store::visits::insert(tx, &entries[added..]).await?;
+            let moved: Vec<_> = changed.into_iter().filter(|(i, _)| *i != added).collect();
+            save_changed(tx, &entries, &moved).await?;
+        }
+        audit(
+            tx,
+            &next.id,
+            now,
+            &p.subject,
+            "complimentary_item_added",
+            item.audit_detail(),
+        )
+        .await?;
+        let kind = events::Kind::ComplimentaryItemAdded(pb::ComplimentaryItemAdded {
+            appointment_id: next.id.clone(),
+            exam_item_id: item.exam_item_id.clone(),
+            exam_item_name: item.exam_item_name.clone(),
+            cost_bearer: item.cost_bearer.to_string(),
+            reference: item.reference.clone(),
+        });
+        events::publish_for(tx, next, now, kind).await?;
+        Ok(())
     }
 
     /// One appointment in the caller's scope, with its complimentary items.

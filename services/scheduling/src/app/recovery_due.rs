@@ -8,17 +8,22 @@ use jiff::Timestamp;
 use service_kit::{
     Error, Result,
     auth::Principal,
-    db::Tx,
+    clock::{from_micros, to_micros},
+    db::{Tx, retry},
     ids::new_id,
-    requests::{Page, next_page_token, page},
+    requests::{Page, check_request_id, next_page_token, page, with_request_id},
 };
 
 use super::{Scheduling, roles};
 use crate::{
     domain::{
-        appointment::Appointment,
+        appointment::{Appointment, Status},
         catalogue::ExamItem,
-        recovery::{self, Case, Policy, PolicyInput, Trigger},
+        complimentary::ComplimentaryItem,
+        recovery::{
+            self, Case, Decided, Decision, DecisionInput, Delivery, Gift, Policy, PolicyInput,
+            Trigger,
+        },
         visit,
     },
     store,
@@ -46,6 +51,19 @@ pub struct DueCase {
     pub late: bool,
     /// What the branch may give.
     pub giftable: Vec<ExamItem>,
+    /// What was given, oldest first.
+    pub gifts: Vec<Gift>,
+}
+
+/// A decision on a case, as requested.
+#[derive(Debug, Clone)]
+pub struct DecideCommand {
+    /// Idempotency key.
+    pub request_id: String,
+    /// The case.
+    pub case_id: String,
+    /// What was decided.
+    pub input: DecisionInput,
 }
 
 impl Scheduling {
@@ -111,27 +129,274 @@ impl Scheduling {
         let mut policies: HashMap<String, Vec<ExamItem>> = HashMap::new();
         let mut out = Vec::with_capacity(cases.len());
         for case in cases {
-            let appointment = store::appointments::get(&mut conn, &case.appointment_id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("case {} lost its appointment", case.id))?;
-            let entries = store::visits::of_appointment(&mut conn, &case.appointment_id).await?;
-            if !policies.contains_key(&case.branch_id) {
-                let policy = store::recovery::policy(&mut conn, &case.branch_id)
-                    .await?
-                    .unwrap_or_else(|| Policy::default_for(&case.branch_id));
-                let items = self.giftable(&mut conn, &policy.giftable_item_ids).await?;
-                policies.insert(case.branch_id.clone(), items);
-            }
-            out.push(DueCase {
-                waited_minutes: visit::whole_minutes(visit::visit_waited(&entries, now)),
-                late: case.is_late(now),
-                giftable: policies[&case.branch_id].clone(),
-                appointment,
-                case,
-            });
+            out.push(self.case_view(&mut conn, case, now, &mut policies).await?);
         }
         let next = next_page_token(&out, limit, |c| c.case.id.clone());
         Ok((out, next))
+    }
+
+    /// A case as the queue shows it; `policies` keeps each branch's giftable items.
+    async fn case_view(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        case: Case,
+        now: Timestamp,
+        policies: &mut HashMap<String, Vec<ExamItem>>,
+    ) -> Result<DueCase> {
+        let appointment = store::appointments::get(conn, &case.appointment_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("case {} lost its appointment", case.id))?;
+        let entries = store::visits::of_appointment(conn, &case.appointment_id).await?;
+        if !policies.contains_key(&case.branch_id) {
+            let policy = self.policy_of(conn, &case.branch_id).await?;
+            let items = self.giftable(conn, &policy.giftable_item_ids).await?;
+            policies.insert(case.branch_id.clone(), items);
+        }
+        let gifts = store::recovery::gifts(conn, &case.id).await?;
+        Ok(DueCase {
+            waited_minutes: visit::whole_minutes(visit::visit_waited(&entries, now)),
+            late: case.decided.is_none() && case.is_late(now),
+            giftable: policies[&case.branch_id].clone(),
+            gifts,
+            appointment,
+            case,
+        })
+    }
+
+    async fn policy_of(&self, conn: &mut sqlx::AnyConnection, branch_id: &str) -> Result<Policy> {
+        Ok(store::recovery::policy(conn, branch_id)
+            .await?
+            .unwrap_or_else(|| Policy::default_for(branch_id)))
+    }
+
+    /// Records the decision on a case. A gift is worth its item's list price now, within
+    /// the decider's limit, borne by the decider's unit; to the customer it joins the route
+    /// at once, or becomes a voucher when the visit is over. A repeated `request_id`
+    /// answers with the case as that request left it.
+    pub async fn decide_recovery(&self, p: &Principal, cmd: DecideCommand) -> Result<DueCase> {
+        p.require_role(roles::RECOVERY_DECIDE, "decide service recovery")?;
+        let mut v = service_kit::error::Violations::new();
+        check_request_id(&cmd.request_id, &mut v);
+        v.into_result()?;
+        with_request_id(&cmd.request_id, recovery::validate_decision(&cmd.input))?;
+        let decision = cmd.input.decision.expect("validated");
+        if let Some(done) = self.replayed_decision(p, &cmd).await? {
+            return Ok(done);
+        }
+        let attempt = async {
+            if decision == Decision::Granted {
+                self.grant_on_case(p, &cmd).await
+            } else {
+                self.decline_case(p, &cmd, decision).await
+            }
+        };
+        match attempt.await {
+            Ok(()) => {}
+            // A concurrent attempt of the same request may have got there first.
+            Err(e) => match self.replayed_decision(p, &cmd).await? {
+                Some(done) => return Ok(done),
+                None => return Err(e),
+            },
+        }
+        self.outbox.notify();
+        self.case_in_scope(p, &cmd.case_id).await
+    }
+
+    async fn case_in_scope(&self, p: &Principal, case_id: &str) -> Result<DueCase> {
+        let mut conn = self.conn().await?;
+        let case = store::recovery::get(&mut conn, case_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("recovery case {case_id}")))?;
+        p.check_branch(&case.branch_id, &case.region_path)?;
+        self.case_view(&mut conn, case, self.clock.now(), &mut HashMap::new())
+            .await
+    }
+
+    /// The case as an earlier attempt of `cmd.request_id` left it, if there was one.
+    async fn replayed_decision(
+        &self,
+        p: &Principal,
+        cmd: &DecideCommand,
+    ) -> Result<Option<DueCase>> {
+        let mut conn = self.conn().await?;
+        let case_id = match store::recovery::gift_by_request(&mut conn, &cmd.request_id).await? {
+            Some(g) => Some(g.case_id),
+            None => store::recovery::by_decision_request(&mut conn, &cmd.request_id)
+                .await?
+                .map(|c| c.id),
+        };
+        drop(conn);
+        match case_id {
+            Some(id) if id == cmd.case_id => Ok(Some(self.case_in_scope(p, &id).await?)),
+            Some(_) => Err(Error::invalid(
+                "request_id",
+                "already used for a decision on another case",
+            )),
+            None => Ok(None),
+        }
+    }
+
+    async fn decline_case(
+        &self,
+        p: &Principal,
+        cmd: &DecideCommand,
+        decision: Decision,
+    ) -> Result<()> {
+        let mut conn = self.conn().await?;
+        let case = self.open_case_in_scope(&mut conn, p, &cmd.case_id).await?;
+        let policy = self.policy_of(&mut conn, &case.branch_id).await?;
+        drop(conn);
+        recovery::check_decidable(&case, 0, &policy, decision)?;
+        let decided = Decided {
+            decision,
+            by: p.subject.clone(),
+            at: self.clock.now(),
+            reason: cmd.input.reason,
+            note: cmd.input.note.trim().to_owned(),
+        };
+        retry(|| async {
+            let mut tx = self.db.begin().await?;
+            if !store::recovery::record(&mut tx, &case.id, &decided, &cmd.request_id).await? {
+                return Err(Error::FailedPrecondition(
+                    "the case was decided meanwhile".into(),
+                ));
+            }
+            super::audit(
+                &mut tx,
+                &case.appointment_id,
+                decided.at,
+                &p.subject,
+                "recovery_decided",
+                format!(
+                    "{} {}",
+                    decision.as_str(),
+                    decided.reason.map(|r| r.as_str()).unwrap_or("")
+                ),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        tracing::info!(case = %case.id, decision = decision.as_str(), "recovery decided");
+        Ok(())
+    }
+
+    async fn grant_on_case(&self, p: &Principal, cmd: &DecideCommand) -> Result<()> {
+        let mut conn = self.conn().await?;
+        let case = self.open_case_in_scope(&mut conn, p, &cmd.case_id).await?;
+        let policy = self.policy_of(&mut conn, &case.branch_id).await?;
+        let gifts = store::recovery::gifts(&mut conn, &case.id).await?;
+        drop(conn);
+        recovery::check_decidable(&case, gifts.len(), &policy, Decision::Granted)?;
+        let item_id = &cmd.input.exam_item_id;
+        if !policy.giftable_item_ids.contains(item_id) {
+            return Err(Error::FailedPrecondition(format!(
+                "exam item {item_id} is not one of this branch's giftable items"
+            )));
+        }
+        let recipient = cmd.input.recipient.expect("validated");
+        let apt = self.get_appointment(p, &case.appointment_id).await?;
+        let over = apt.status != Status::CheckedIn;
+        let delivery = recovery::delivery(recipient, over);
+        let (current, item, _) = if delivery == Delivery::OnRoute {
+            self.read_for_grant(p, &apt.id, item_id).await?
+        } else {
+            let mut conn = self.conn().await?;
+            let item = store::catalogue::items_by_ids(&mut conn, std::slice::from_ref(item_id))
+                .await?
+                .pop()
+                .ok_or_else(|| Error::NotFound(format!("exam item {item_id}")))?;
+            (apt, item, Vec::new())
+        };
+        // The worth is the catalogue's price now, never a typed number.
+        let price = item
+            .list_price
+            .clone()
+            .filter(|p| p.minor > 0)
+            .ok_or_else(|| {
+                Error::FailedPrecondition(format!("exam item {item_id} has no list price"))
+            })?;
+        let cost_bearer = recovery::authorise(p.role, &p.scope, price.minor, &self.limits)?;
+        // As stored, so the first answer and every replay carry the same instant.
+        let now = from_micros(to_micros(self.clock.now()));
+        let gift = Gift {
+            request_id: cmd.request_id.clone(),
+            case_id: case.id.clone(),
+            appointment_id: case.appointment_id.clone(),
+            exam_item_id: item.id.clone(),
+            exam_item_name: item.name.clone(),
+            currency: price.currency.clone(),
+            value_minor: price.minor,
+            recipient,
+            companion_name: cmd.input.companion_name.trim().to_owned(),
+            delivery,
+            decided_by: p.subject.clone(),
+            cost_bearer: cost_bearer.clone(),
+            granted_at: now,
+        };
+        let next = super::recovery::next_version(&current, now);
+        let on_route = ComplimentaryItem {
+            request_id: gift.request_id.clone(),
+            appointment_id: gift.appointment_id.clone(),
+            exam_item_id: gift.exam_item_id.clone(),
+            exam_item_name: gift.exam_item_name.clone(),
+            authorised_by: gift.decided_by.clone(),
+            cost_bearer,
+            reference: case.id.clone(),
+            added_at: now,
+        };
+        retry(|| async {
+            let mut tx = self.db.begin().await?;
+            if !store::recovery::mark_granted(&mut tx, &case.id, &p.subject, now).await? {
+                return Err(Error::FailedPrecondition(
+                    "the case was decided otherwise meanwhile".into(),
+                ));
+            }
+            // Counted under the case's row lock, so two deciders cannot both give the last.
+            let given = store::recovery::gifts(&mut tx, &case.id).await?.len();
+            recovery::check_decidable(&case, given, &policy, Decision::Granted)?;
+            store::recovery::insert_gift(&mut tx, &gift, &case).await?;
+            if delivery == Delivery::OnRoute {
+                self.write_grant(&mut tx, p, &current, &next, &on_route, &item)
+                    .await?;
+            } else {
+                super::audit(
+                    &mut tx,
+                    &case.appointment_id,
+                    now,
+                    &p.subject,
+                    "recovery_gift",
+                    format!(
+                        "{} {} worth {} {} ({})",
+                        gift.delivery.as_str(),
+                        gift.exam_item_id,
+                        gift.value_minor,
+                        gift.currency,
+                        gift.companion_name
+                    ),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await?;
+        tracing::info!(case = %case.id, item = %gift.exam_item_id, delivery = gift.delivery.as_str(), cost_bearer = %gift.cost_bearer, "recovery gift given");
+        Ok(())
+    }
+
+    async fn open_case_in_scope(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        p: &Principal,
+        case_id: &str,
+    ) -> Result<Case> {
+        let case = store::recovery::get(conn, case_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("recovery case {case_id}")))?;
+        p.check_branch(&case.branch_id, &case.region_path)?;
+        Ok(case)
     }
 
     /// In `tx`, with a breach just flagged: opens the visit's recovery case unless it has

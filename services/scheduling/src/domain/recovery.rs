@@ -4,9 +4,13 @@
 //! branch may give is its policy: a list of priced catalogue items.
 
 use jiff::{SignedDuration, Timestamp};
-use service_kit::{error::Violations, rules::is_id};
+use service_kit::{
+    auth::{OrgScope, Role},
+    error::Violations,
+    rules::{is_id, note, text},
+};
 
-use super::{RuleError, check, visit::EntryStatus};
+use super::{RuleError, check};
 
 /// Minutes for a decision when the branch has not set them.
 pub const DEFAULT_DECISION_MINUTES: u32 = 10;
@@ -146,6 +150,273 @@ pub struct Case {
     pub breached_at: Timestamp,
     /// The decision is due by then.
     pub decide_by: Timestamp,
+    /// The decision, once made.
+    pub decided: Option<Decided>,
+}
+
+/// A recorded decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    /// What.
+    pub decision: Decision,
+    /// Who (the first decider for a gift).
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// Why nothing was given.
+    pub reason: Option<NotGivenReason>,
+    /// The decider's note.
+    pub note: String,
+}
+
+macro_rules! stored_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            /// Stored form.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            /// Parses the stored form.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+stored_enum!(
+    /// The decision on a case.
+    Decision {
+        /// One or more gifts.
+        Granted = "GRANTED",
+        /// Offered; the customer did not want it.
+        DeclinedByCustomer = "DECLINED_BY_CUSTOMER",
+        /// Nothing given, for a reason.
+        NotGiven = "NOT_GIVEN",
+    }
+);
+
+stored_enum!(
+    /// Why a breach ended without a gift.
+    NotGivenReason {
+        /// The customer had left.
+        CustomerLeft = "CUSTOMER_LEFT",
+        /// Nothing giftable suits the customer.
+        NothingSuitable = "NOTHING_SUITABLE",
+        /// The delay was explained and accepted.
+        ExplainedAndAccepted = "EXPLAINED_AND_ACCEPTED",
+        /// Another reason, in the note.
+        Other = "OTHER",
+    }
+);
+
+stored_enum!(
+    /// Who receives a gift.
+    Recipient {
+        /// The customer.
+        Customer = "CUSTOMER",
+        /// Someone accompanying the customer.
+        Companion = "COMPANION",
+    }
+);
+
+stored_enum!(
+    /// How a gift reaches its recipient.
+    Delivery {
+        /// Joined the visit's route at once.
+        OnRoute = "ON_ROUTE",
+        /// A voucher for the next visit (the visit was over).
+        Voucher = "VOUCHER",
+        /// Given to the companion.
+        ToCompanion = "TO_COMPANION",
+    }
+);
+
+/// A gift given on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gift {
+    /// Idempotency key of the decision that gave it.
+    pub request_id: String,
+    /// Case.
+    pub case_id: String,
+    /// Visit.
+    pub appointment_id: String,
+    /// Item.
+    pub exam_item_id: String,
+    /// Item name at the time.
+    pub exam_item_name: String,
+    /// Currency of `value_minor`.
+    pub currency: String,
+    /// The list price when given.
+    pub value_minor: i64,
+    /// To whom.
+    pub recipient: Recipient,
+    /// The companion's name.
+    pub companion_name: String,
+    /// How.
+    pub delivery: Delivery,
+    /// Who decided.
+    pub decided_by: String,
+    /// The decider's unit, which bears the cost.
+    pub cost_bearer: OrgScope,
+    /// When.
+    pub granted_at: Timestamp,
+}
+
+/// A decision as requested.
+#[derive(Debug, Clone)]
+pub struct DecisionInput {
+    /// What.
+    pub decision: Option<Decision>,
+    /// For a gift.
+    pub exam_item_id: String,
+    /// For a gift.
+    pub recipient: Option<Recipient>,
+    /// For a gift to a companion.
+    pub companion_name: String,
+    /// For "not given".
+    pub reason: Option<NotGivenReason>,
+    /// Free text (required with reason OTHER).
+    pub note: String,
+}
+
+/// Checks a decision's own fields, naming every bad one.
+pub fn validate_decision(d: &DecisionInput) -> Result<(), RuleError> {
+    let mut v = Violations::new();
+    v.check(d.decision.is_some(), "decision", "required");
+    let granted = d.decision == Some(Decision::Granted);
+    if granted {
+        v.check(
+            is_id(&d.exam_item_id),
+            "exam_item_id",
+            "required for a gift: one of the branch's giftable items",
+        );
+        v.check(d.recipient.is_some(), "recipient", "required for a gift");
+    } else {
+        v.check(d.exam_item_id.is_empty(), "exam_item_id", "only for a gift");
+    }
+    if d.recipient == Some(Recipient::Companion) {
+        text(&mut v, "companion_name", &d.companion_name, 64, true);
+    } else {
+        v.check(
+            d.companion_name.is_empty(),
+            "companion_name",
+            "only for a gift to a companion",
+        );
+    }
+    if d.decision == Some(Decision::NotGiven) {
+        v.check(
+            d.reason.is_some(),
+            "reason",
+            "required when nothing is given",
+        );
+    } else {
+        v.check(d.reason.is_none(), "reason", "only when nothing is given");
+    }
+    note(
+        &mut v,
+        "note",
+        &d.note,
+        500,
+        d.reason == Some(NotGivenReason::Other),
+    );
+    check(v)
+}
+
+/// Whether `case`, with `gifts` given so far, can take `decision` under `policy`.
+pub fn check_decidable(
+    case: &Case,
+    gifts: usize,
+    policy: &Policy,
+    decision: Decision,
+) -> Result<(), RuleError> {
+    match (&case.decided, decision) {
+        (None, _) => Ok(()),
+        (Some(d), Decision::Granted) if d.decision == Decision::Granted => {
+            if gifts < policy.gifts_per_visit as usize {
+                Ok(())
+            } else {
+                Err(RuleError::Precondition(format!(
+                    "this visit has had its {} gift(s); the branch allows {} per visit",
+                    gifts, policy.gifts_per_visit
+                )))
+            }
+        }
+        (Some(d), _) => Err(RuleError::Precondition(format!(
+            "the case was already decided: {}",
+            d.decision.as_str()
+        ))),
+    }
+}
+
+/// What each level may give at once, in minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// A branch director.
+    pub branch_director: i64,
+    /// A region manager.
+    pub region_admin: i64,
+    /// The group's customer-service centre.
+    pub group_admin: i64,
+}
+
+impl Default for Limits {
+    /// The same defaults as the complaints service's grants.
+    fn default() -> Self {
+        Self {
+            branch_director: 50_000,
+            region_admin: 500_000,
+            group_admin: 5_000_000,
+        }
+    }
+}
+
+/// Whether `role` in `scope` may give something worth `value_minor`; the unit that bears
+/// it (whoever decides pays: the decider's own unit).
+pub fn authorise(
+    role: Role,
+    scope: &OrgScope,
+    value_minor: i64,
+    limits: &Limits,
+) -> Result<OrgScope, RuleError> {
+    let limit = match role {
+        Role::BranchDirector => limits.branch_director,
+        Role::RegionAdmin => limits.region_admin,
+        Role::GroupAdmin => limits.group_admin,
+        _ => {
+            return Err(RuleError::NotAllowed(
+                "only the branch director (or the region or group above) may give".into(),
+            ));
+        }
+    };
+    if value_minor > limit {
+        return Err(RuleError::NotAllowed(format!(
+            "worth {value_minor} minor units, above this role's limit of {limit}; \
+             it needs the level above"
+        )));
+    }
+    Ok(scope.clone())
+}
+
+/// How a gift reaches `recipient` when the visit is (`over`) or is not over.
+pub fn delivery(recipient: Recipient, over: bool) -> Delivery {
+    match (recipient, over) {
+        (Recipient::Companion, _) => Delivery::ToCompanion,
+        (Recipient::Customer, false) => Delivery::OnRoute,
+        (Recipient::Customer, true) => Delivery::Voucher,
+    }
 }
 
 impl Case {
@@ -167,6 +438,7 @@ impl Case {
             trigger,
             breached_at: at,
             decide_by: at + SignedDuration::from_mins(i64::from(policy.decision_minutes)),
+            decided: None,
         }
     }
 
@@ -174,12 +446,6 @@ impl Case {
     pub fn is_late(&self, now: Timestamp) -> bool {
         now > self.decide_by
     }
-}
-
-/// Whether a customer with these entries is still at the branch for the visit (waiting,
-/// called or being examined for something, or with items still ahead).
-pub fn still_on_site(statuses: impl IntoIterator<Item = EntryStatus>) -> bool {
-    statuses.into_iter().any(|s| s != EntryStatus::Done)
 }
 
 #[cfg(test)]
@@ -238,11 +504,80 @@ mod tests {
         assert!(c.is_late(c.decide_by + SignedDuration::from_secs(1)));
     }
 
+    fn input(decision: Decision) -> DecisionInput {
+        DecisionInput {
+            decision: Some(decision),
+            exam_item_id: String::new(),
+            recipient: None,
+            companion_name: String::new(),
+            reason: None,
+            note: String::new(),
+        }
+    }
+
     #[test]
-    fn a_visit_with_anything_left_is_still_on_site() {
-        use EntryStatus::*;
-        assert!(still_on_site([Done, Waiting]));
-        assert!(still_on_site([Done, Pending]));
-        assert!(!still_on_site([Done, Done]));
+    fn each_decision_names_what_it_needs() {
+        let fields = |d: &DecisionInput| match validate_decision(d) {
+            Ok(()) => Vec::new(),
+            Err(RuleError::Invalid(v)) => v.0.into_iter().map(|f| f.field).collect(),
+            Err(e) => panic!("{e:?}"),
+        };
+        assert_eq!(
+            fields(&input(Decision::Granted)),
+            ["exam_item_id", "recipient"]
+        );
+        let mut companion = input(Decision::Granted);
+        companion.exam_item_id = "item_1".into();
+        companion.recipient = Some(Recipient::Companion);
+        assert_eq!(fields(&companion), ["companion_name"]);
+        companion.companion_name = "王先生".into();
+        assert!(fields(&companion).is_empty());
+        assert_eq!(fields(&input(Decision::NotGiven)), ["reason"]);
+        let mut other = input(Decision::NotGiven);
+        other.reason = Some(NotGivenReason::Other);
+        assert_eq!(fields(&other), ["note"]);
+        assert!(fields(&input(Decision::DeclinedByCustomer)).is_empty());
+    }
+
+    #[test]
+    fn one_gift_per_visit_unless_the_branch_allows_more_and_no_second_decision() {
+        let mut p = Policy::default_for("br_1");
+        let mut c = Case::open("rc_1".into(), "a", "br_1", "r", Trigger::ExamItem, t0(), &p);
+        assert!(check_decidable(&c, 0, &p, Decision::Granted).is_ok());
+        c.decided = Some(Decided {
+            decision: Decision::Granted,
+            by: "d".into(),
+            at: t0(),
+            reason: None,
+            note: String::new(),
+        });
+        assert!(check_decidable(&c, 1, &p, Decision::Granted).is_err());
+        assert!(check_decidable(&c, 1, &p, Decision::NotGiven).is_err());
+        p.gifts_per_visit = 2;
+        assert!(check_decidable(&c, 1, &p, Decision::Granted).is_ok());
+    }
+
+    #[test]
+    fn whoever_decides_pays_within_their_limit() {
+        let l = Limits::default();
+        let branch = OrgScope::Branch("br_1".into());
+        assert_eq!(
+            authorise(Role::BranchDirector, &branch, 50_000, &l).unwrap(),
+            branch
+        );
+        assert!(authorise(Role::BranchDirector, &branch, 50_001, &l).is_err());
+        assert!(authorise(Role::FrontDesk, &branch, 1, &l).is_err());
+        let region = OrgScope::Region("guangdong".into());
+        assert_eq!(
+            authorise(Role::RegionAdmin, &region, 50_001, &l).unwrap(),
+            region
+        );
+    }
+
+    #[test]
+    fn a_customer_gift_joins_the_route_or_becomes_a_voucher() {
+        assert_eq!(delivery(Recipient::Customer, false), Delivery::OnRoute);
+        assert_eq!(delivery(Recipient::Customer, true), Delivery::Voucher);
+        assert_eq!(delivery(Recipient::Companion, false), Delivery::ToCompanion);
     }
 }

@@ -16,6 +16,10 @@ backend_tests!(
     a_breach_puts_the_visit_in_the_queue_at_once_with_the_giftable_items,
     one_case_per_visit_whichever_promise_breaks_and_however_often,
     the_policy_lists_only_priced_catalogue_items_and_only_directors_set_it,
+    the_director_gives_a_giftable_item_at_its_list_price_and_it_joins_the_route,
+    past_the_visit_a_gift_becomes_a_voucher_and_a_companion_is_named,
+    a_case_without_a_gift_records_why_and_takes_no_second_decision,
+    above_the_directors_limit_the_region_decides_and_pays,
 );
 
 async fn due(app: &TestApp, token: &str, branch_id: &str) -> Vec<pb::RecoveryCase> {
@@ -272,5 +276,415 @@ async fn the_policy_lists_only_priced_catalogue_items_and_only_directors_set_it(
     assert_eq!(set.giftable_items.len(), 1);
     assert_eq!(set.giftable_items[0].name, f.items[0].name);
     assert!(set.updated_at.is_some());
+    app.stop().await;
+}
+
+async fn decide(
+    app: &TestApp,
+    token: &str,
+    request_id: &str,
+    case_id: &str,
+    r: pb::DecideRecoveryRequest,
+) -> Result<pb::RecoveryCase, tonic::Status> {
+    app.client()
+        .decide_recovery(req(
+            token,
+            pb::DecideRecoveryRequest {
+                request_id: request_id.into(),
+                case_id: case_id.into(),
+                ..r
+            },
+        ))
+        .await
+        .map(|r| r.into_inner().case.unwrap())
+}
+
+fn gift(
+    item: &pb::ExamItem,
+    recipient: pb::GiftRecipient,
+    companion: &str,
+) -> pb::DecideRecoveryRequest {
+    pb::DecideRecoveryRequest {
+        decision: pb::RecoveryDecision::Granted as i32,
+        exam_item_id: item.exam_item_id.clone(),
+        recipient: recipient as i32,
+        companion_name: companion.into(),
+        ..Default::default()
+    }
+}
+
+/// A visit checked in and waiting past the item promise; its open case.
+async fn breached(
+    app: &TestApp,
+    f: &Fixture,
+    request_id: &str,
+    n: u32,
+) -> (pb::Appointment, pb::RecoveryCase) {
+    let a = book(app, &app.admin, request_id, &f.slot, &f.plain_package, n)
+        .await
+        .unwrap();
+    check_in(app, &a).await;
+    let before = due(app, &app.admin, &f.branch.branch_id).await.len();
+    app.advance(31);
+    let cases = until_due(app, &app.admin, &f.branch.branch_id, before + 1).await;
+    let case = cases
+        .into_iter()
+        .find(|c| c.appointment_id == a.appointment_id)
+        .expect("the visit's case");
+    (a, case)
+}
+
+async fn the_director_gives_a_giftable_item_at_its_list_price_and_it_joins_the_route(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    let branch = f.branch.branch_id.clone();
+    let director = app.token(Role::BranchDirector, OrgScope::Branch(branch.clone()));
+    // Ultrasound and the blood draw are not in the plain package, so either can be given.
+    set_policy(&app, &director, &branch, &[&f.items[1], &f.items[0]], 10)
+        .await
+        .unwrap();
+    let (a, case) = breached(&app, &f, "rg-1", 1).await;
+
+    // A front-desk nurse cannot grant.
+    let nurse = app.token(Role::FrontDesk, OrgScope::Branch(branch.clone()));
+    let e = decide(
+        &app,
+        &nurse,
+        "g-nurse",
+        &case.case_id,
+        gift(&f.items[1], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+    // An item the branch does not list cannot be given.
+    let e = decide(
+        &app,
+        &director,
+        "g-other",
+        &case.case_id,
+        gift(&f.items[2], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+
+    let decided = decide(
+        &app,
+        &director,
+        "g-1",
+        &case.case_id,
+        gift(&f.items[1], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(decided.decision, pb::RecoveryDecision::Granted as i32);
+    assert_eq!(decided.gifts.len(), 1);
+    let g = &decided.gifts[0];
+    assert_eq!(
+        g.value.as_ref().unwrap().minor_units,
+        8_000,
+        "the list price"
+    );
+    assert_eq!(g.delivery, pb::GiftDelivery::OnRoute as i32);
+    assert_eq!(
+        g.cost_bearer,
+        format!("branch:{branch}"),
+        "whoever decides pays"
+    );
+    assert!(!g.decided_by.is_empty());
+    assert_eq!(
+        decided.decided_by, g.decided_by,
+        "the decider is on the case"
+    );
+    // On the route while the customer still waits.
+    let visit = app
+        .client()
+        .get_visit(req(
+            &director,
+            pb::GetVisitRequest {
+                appointment_id: a.appointment_id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .visit
+        .unwrap();
+    assert!(
+        visit
+            .entries
+            .iter()
+            .any(|e| e.exam_item_id == f.items[1].exam_item_id && e.complimentary)
+    );
+    // The queue is empty; a retry answers the same; a second gift is refused by default.
+    assert!(due(&app, &director, &branch).await.is_empty());
+    let again = decide(
+        &app,
+        &director,
+        "g-1",
+        &case.case_id,
+        gift(&f.items[1], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.gifts, decided.gifts);
+    let e = decide(
+        &app,
+        &director,
+        "g-2",
+        &case.case_id,
+        gift(&f.items[0], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    assert!(e.message().contains("1 per visit"), "{e:?}");
+    app.stop().await;
+}
+
+async fn past_the_visit_a_gift_becomes_a_voucher_and_a_companion_is_named(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    let branch = f.branch.branch_id.clone();
+    let director = app.token(Role::BranchDirector, OrgScope::Branch(branch.clone()));
+    app.client()
+        .set_recovery_policy(req(
+            &director,
+            pb::SetRecoveryPolicyRequest {
+                branch_id: branch.clone(),
+                giftable_item_ids: vec![
+                    f.items[1].exam_item_id.clone(),
+                    f.items[0].exam_item_id.clone(),
+                ],
+                decision_minutes: 10,
+                gifts_per_visit: 2,
+            },
+        ))
+        .await
+        .unwrap();
+    let (a, case) = breached(&app, &f, "rv-1", 2).await;
+    // The visit completes before anyone decides.
+    let station = app.token(Role::ExamStation, OrgScope::Branch(branch.clone()));
+    let mut c = app.client();
+    loop {
+        let visit = c
+            .get_visit(req(
+                &station,
+                pb::GetVisitRequest {
+                    appointment_id: a.appointment_id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .visit
+            .unwrap();
+        if visit.completed {
+            break;
+        }
+        let waiting = visit
+            .entries
+            .iter()
+            .find(|e| e.status == pb::QueueEntryStatus::Waiting as i32)
+            .unwrap()
+            .clone();
+        let called = c
+            .call_next(req(
+                &station,
+                pb::CallNextRequest {
+                    branch_id: branch.clone(),
+                    exam_item_id: waiting.exam_item_id.clone(),
+                },
+            ))
+            .await
+            .unwrap()
+            .into_inner()
+            .entry
+            .unwrap();
+        c.start_exam_item(req(
+            &station,
+            pb::StartExamItemRequest {
+                entry_id: called.entry_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+        c.complete_exam_item(req(
+            &station,
+            pb::CompleteExamItemRequest {
+                entry_id: called.entry_id.clone(),
+            },
+        ))
+        .await
+        .unwrap();
+    }
+    let voucher = decide(
+        &app,
+        &director,
+        "v-1",
+        &case.case_id,
+        gift(&f.items[1], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        voucher.gifts[0].delivery,
+        pb::GiftDelivery::Voucher as i32,
+        "not a refusal"
+    );
+    // A companion is recorded by name, and no name is refused naming the field.
+    let e = decide(
+        &app,
+        &director,
+        "v-2",
+        &case.case_id,
+        gift(&f.items[0], pb::GiftRecipient::Companion, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad_fields(&e), ["companion_name"]);
+    let both = decide(
+        &app,
+        &director,
+        "v-3",
+        &case.case_id,
+        gift(&f.items[0], pb::GiftRecipient::Companion, "王先生"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(both.gifts.len(), 2);
+    assert_eq!(both.gifts[1].delivery, pb::GiftDelivery::ToCompanion as i32);
+    assert_eq!(both.gifts[1].companion_name, "王先生");
+    // Two per visit here: a third is refused.
+    let e = decide(
+        &app,
+        &director,
+        "v-4",
+        &case.case_id,
+        gift(&f.items[0], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    app.stop().await;
+}
+
+async fn a_case_without_a_gift_records_why_and_takes_no_second_decision(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    let branch = f.branch.branch_id.clone();
+    let director = app.token(Role::BranchDirector, OrgScope::Branch(branch.clone()));
+    set_policy(&app, &director, &branch, &[&f.items[1]], 10)
+        .await
+        .unwrap();
+    let (_, case) = breached(&app, &f, "rn-1", 3).await;
+    let not_given = |reason: pb::NotGivenReason, note: &str| pb::DecideRecoveryRequest {
+        decision: pb::RecoveryDecision::NotGiven as i32,
+        reason: reason as i32,
+        note: note.into(),
+        ..Default::default()
+    };
+    let e = decide(
+        &app,
+        &director,
+        "n-1",
+        &case.case_id,
+        not_given(pb::NotGivenReason::Unspecified, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad_fields(&e), ["reason"]);
+    let e = decide(
+        &app,
+        &director,
+        "n-2",
+        &case.case_id,
+        not_given(pb::NotGivenReason::Other, " "),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad_fields(&e), ["note"]);
+    let done = decide(
+        &app,
+        &director,
+        "n-3",
+        &case.case_id,
+        not_given(pb::NotGivenReason::CustomerLeft, "离开前已致歉"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.decision, pb::RecoveryDecision::NotGiven as i32);
+    assert_eq!(done.reason, pb::NotGivenReason::CustomerLeft as i32);
+    assert_eq!(done.note, "离开前已致歉");
+    assert!(done.gifts.is_empty());
+    // Decided once: no gift afterwards, and a retry answers the same.
+    let e = decide(
+        &app,
+        &director,
+        "n-4",
+        &case.case_id,
+        gift(&f.items[1], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
+    let again = decide(
+        &app,
+        &director,
+        "n-3",
+        &case.case_id,
+        not_given(pb::NotGivenReason::CustomerLeft, "离开前已致歉"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.decided_at, done.decided_at);
+
+    app.stop().await;
+}
+
+/// Above the director's limit (¥500), the region decides, and its unit pays.
+async fn above_the_directors_limit_the_region_decides_and_pays(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    let branch = f.branch.branch_id.clone();
+    let director = app.token(Role::BranchDirector, OrgScope::Branch(branch.clone()));
+    let dear = test_support::scheduling::create_item(
+        &mut app.client(),
+        &app.admin,
+        &test_support::scheduling::ItemSpec {
+            price_fen: 60_000,
+            ..test_support::scheduling::ItemSpec::new("DEAR", "深度体验", 99)
+        },
+    )
+    .await;
+    set_policy(&app, &director, &branch, &[&dear], 10)
+        .await
+        .unwrap();
+    let (_, case) = breached(&app, &f, "rl-1", 4).await;
+    let e = decide(
+        &app,
+        &director,
+        "d-1",
+        &case.case_id,
+        gift(&dear, pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+    let region = app.token(Role::RegionAdmin, OrgScope::Region("guangdong".into()));
+    let given = decide(
+        &app,
+        &region,
+        "d-2",
+        &case.case_id,
+        gift(&dear, pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(given.gifts[0].cost_bearer, "region:guangdong");
+    assert_eq!(given.gifts[0].value.as_ref().unwrap().minor_units, 60_000);
     app.stop().await;
 }

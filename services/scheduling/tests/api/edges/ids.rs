@@ -52,6 +52,9 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("SetRecoveryPolicy", "giftable_item_ids[0]"),
     ("GetRecoveryPolicy", "branch_id"),
     ("ListRecoveryDue", "branch_id"),
+    ("DecideRecovery", "request_id"),
+    ("DecideRecovery", "case_id"),
+    ("DecideRecovery", "exam_item_id"),
     ("Subscribe", "branch_id"),
 ];
 

@@ -337,6 +337,22 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
             ))
             .await
             .map(|_| ()),
+        "DecideRecovery" => c
+            .decide_recovery(req(
+                t,
+                pb::DecideRecoveryRequest {
+                    request_id: s("request_id", "edge-decide"),
+                    case_id: s("case_id", "rc_edge"),
+                    decision: pb::RecoveryDecision::Granted as i32,
+                    exam_item_id: s("exam_item_id", &ids.item),
+                    recipient: pb::GiftRecipient::Customer as i32,
+                    companion_name: String::new(),
+                    reason: 0,
+                    note: String::new(),
+                },
+            ))
+            .await
+            .map(|_| ()),
         "Subscribe" => c
             .subscribe(req(
                 t,

@@ -41,6 +41,7 @@ const RPCS: &[&str] = &[
     "SetRecoveryPolicy",
     "GetRecoveryPolicy",
     "ListRecoveryDue",
+    "DecideRecovery",
     "Subscribe",
 ];
 
