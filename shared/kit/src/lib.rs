@@ -43,6 +43,7 @@ pub mod serve;
 pub mod service;
 pub mod sql;
 pub mod telemetry;
+pub mod vocabulary;
 
 pub use error::{Error, Result};
 

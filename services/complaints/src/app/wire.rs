@@ -3,6 +3,7 @@
 //! alike.
 
 use hospital_proto::complaints as pb;
+use service_kit::wire_enum;
 
 use crate::domain::{
     sla::Deadline,
@@ -12,59 +13,39 @@ use crate::domain::{
     },
 };
 
-macro_rules! enum_conv {
-    ($in:ident, $out:ident, $pb:ty, $dom:ty, $prefix:literal) => {
-        /// The domain value of a wire enum; `None` for unspecified or unknown values.
-        // Not every enum crosses in both directions; the round-trip test uses both.
-        #[allow(dead_code)]
-        pub fn $in(raw: i32) -> Option<$dom> {
-            let name = <$pb>::try_from(raw).ok()?.as_str_name();
-            <$dom>::parse(name.strip_prefix($prefix)?)
-        }
-
-        /// The wire value of a domain enum.
-        #[allow(dead_code)]
-        pub fn $out(value: $dom) -> i32 {
-            <$pb>::from_str_name(&format!("{}{}", $prefix, value.as_str()))
-                .map(|e| e as i32)
-                .unwrap_or(0)
-        }
-    };
-}
-
-enum_conv!(channel_in, channel_out, pb::Channel, Channel, "CHANNEL_");
-enum_conv!(kind_in, kind_out, pb::Kind, Kind, "KIND_");
-enum_conv!(
+wire_enum!(channel_in, channel_out, pb::Channel, Channel, "CHANNEL_");
+wire_enum!(kind_in, kind_out, pb::Kind, Kind, "KIND_");
+wire_enum!(
     category_in,
     category_out,
     pb::Category,
     Category,
     "CATEGORY_"
 );
-enum_conv!(
+wire_enum!(
     severity_in,
     severity_out,
     pb::Severity,
     Severity,
     "SEVERITY_"
 );
-enum_conv!(status_in, status_out, pb::Status, Status, "STATUS_");
-enum_conv!(level_in, level_out, pb::Level, Level, "LEVEL_");
-enum_conv!(
+wire_enum!(status_in, status_out, pb::Status, Status, "STATUS_");
+wire_enum!(level_in, level_out, pb::Level, Level, "LEVEL_");
+wire_enum!(
     compensation_kind_in,
     compensation_kind_out,
     pb::CompensationKind,
     CompensationKind,
     "COMPENSATION_KIND_"
 );
-enum_conv!(
+wire_enum!(
     delivery_in,
     delivery_out,
     pb::DeliveryStatus,
     Delivery,
     "DELIVERY_STATUS_"
 );
-enum_conv!(
+wire_enum!(
     outcome_in,
     outcome_out,
     pb::ContactOutcome,

@@ -8,6 +8,7 @@ use service_kit::{
     clock::to_proto,
     edge::{filter, ids, optional_id, require, required},
     error::{Violations, merge},
+    wire_enum,
 };
 
 use super::convert::item_out;
@@ -21,6 +22,43 @@ use crate::{
         },
     },
 };
+
+// The recovery vocabulary on the wire, by name (`RECOVERY_DECISION_GRANTED` ↔ `GRANTED`).
+wire_enum!(
+    trigger_in,
+    trigger_out,
+    pb::WaitScope,
+    Trigger,
+    "WAIT_SCOPE_"
+);
+wire_enum!(
+    decision_in,
+    decision_out,
+    pb::RecoveryDecision,
+    Decision,
+    "RECOVERY_DECISION_"
+);
+wire_enum!(
+    reason_in,
+    reason_out,
+    pb::NotGivenReason,
+    NotGivenReason,
+    "NOT_GIVEN_REASON_"
+);
+wire_enum!(
+    recipient_in,
+    recipient_out,
+    pb::GiftRecipient,
+    Recipient,
+    "GIFT_RECIPIENT_"
+);
+wire_enum!(
+    delivery_in,
+    delivery_out,
+    pb::GiftDelivery,
+    Delivery,
+    "GIFT_DELIVERY_"
+);
 
 fn giftable_out(items: &[ExamItem]) -> Vec<pb::GiftableItem> {
     items
@@ -53,10 +91,7 @@ fn case_out(c: &DueCase) -> pb::RecoveryCase {
             name: c.appointment.customer.name.clone(),
             phone_masked: c.appointment.customer.phone.masked(),
         }),
-        trigger: match c.case.trigger {
-            Trigger::ExamItem => pb::WaitScope::ExamItem,
-            Trigger::WholeVisit => pb::WaitScope::WholeVisit,
-        } as i32,
+        trigger: trigger_out(c.case.trigger),
         breached_at: Some(to_proto(c.case.breached_at)),
         decide_by: Some(to_proto(c.case.decide_by)),
         late: c.late,
@@ -66,9 +101,7 @@ fn case_out(c: &DueCase) -> pb::RecoveryCase {
             .case
             .decided
             .as_ref()
-            .map_or(pb::RecoveryDecision::Unspecified, |d| {
-                decision_out(d.decision)
-            }) as i32,
+            .map_or(0, |d| decision_out(d.decision)),
         decided_by: c
             .case
             .decided
@@ -81,7 +114,7 @@ fn case_out(c: &DueCase) -> pb::RecoveryCase {
             .decided
             .as_ref()
             .and_then(|d| d.reason)
-            .map_or(pb::NotGivenReason::Unspecified, reason_out) as i32,
+            .map_or(0, reason_out),
         note: c
             .case
             .decided
@@ -89,23 +122,6 @@ fn case_out(c: &DueCase) -> pb::RecoveryCase {
             .map(|d| d.note.clone())
             .unwrap_or_default(),
         gifts: c.gifts.iter().map(gift_out).collect(),
-    }
-}
-
-fn decision_out(d: Decision) -> pb::RecoveryDecision {
-    match d {
-        Decision::Granted => pb::RecoveryDecision::Granted,
-        Decision::DeclinedByCustomer => pb::RecoveryDecision::DeclinedByCustomer,
-        Decision::NotGiven => pb::RecoveryDecision::NotGiven,
-    }
-}
-
-fn reason_out(r: NotGivenReason) -> pb::NotGivenReason {
-    match r {
-        NotGivenReason::CustomerLeft => pb::NotGivenReason::CustomerLeft,
-        NotGivenReason::NothingSuitable => pb::NotGivenReason::NothingSuitable,
-        NotGivenReason::ExplainedAndAccepted => pb::NotGivenReason::ExplainedAndAccepted,
-        NotGivenReason::Other => pb::NotGivenReason::Other,
     }
 }
 
@@ -117,16 +133,9 @@ fn gift_out(g: &Gift) -> pb::RecoveryGift {
             currency_code: g.currency.clone(),
             minor_units: g.value_minor,
         }),
-        recipient: match g.recipient {
-            Recipient::Customer => pb::GiftRecipient::Customer,
-            Recipient::Companion => pb::GiftRecipient::Companion,
-        } as i32,
+        recipient: recipient_out(g.recipient),
         companion_name: g.companion_name.clone(),
-        delivery: match g.delivery {
-            Delivery::OnRoute => pb::GiftDelivery::OnRoute,
-            Delivery::Voucher => pb::GiftDelivery::Voucher,
-            Delivery::ToCompanion => pb::GiftDelivery::ToCompanion,
-        } as i32,
+        delivery: delivery_out(g.delivery),
         decided_by: g.decided_by.clone(),
         cost_bearer: g.cost_bearer.to_string(),
         granted_at: Some(to_proto(g.granted_at)),
@@ -142,43 +151,11 @@ pub(super) async fn decide(
     require(&mut v, &r.case_id, "case_id");
     optional_id(&mut v, &r.exam_item_id, "exam_item_id");
     let input = DecisionInput {
-        decision: filter(
-            r.decision,
-            "decision",
-            |n| match pb::RecoveryDecision::try_from(n).ok()? {
-                pb::RecoveryDecision::Granted => Some(Decision::Granted),
-                pb::RecoveryDecision::DeclinedByCustomer => Some(Decision::DeclinedByCustomer),
-                pb::RecoveryDecision::NotGiven => Some(Decision::NotGiven),
-                pb::RecoveryDecision::Unspecified => None,
-            },
-            &mut v,
-        ),
+        decision: filter(r.decision, "decision", decision_in, &mut v),
         exam_item_id: r.exam_item_id,
-        recipient: filter(
-            r.recipient,
-            "recipient",
-            |n| match pb::GiftRecipient::try_from(n).ok()? {
-                pb::GiftRecipient::Customer => Some(Recipient::Customer),
-                pb::GiftRecipient::Companion => Some(Recipient::Companion),
-                pb::GiftRecipient::Unspecified => None,
-            },
-            &mut v,
-        ),
+        recipient: filter(r.recipient, "recipient", recipient_in, &mut v),
         companion_name: r.companion_name,
-        reason: filter(
-            r.reason,
-            "reason",
-            |n| match pb::NotGivenReason::try_from(n).ok()? {
-                pb::NotGivenReason::CustomerLeft => Some(NotGivenReason::CustomerLeft),
-                pb::NotGivenReason::NothingSuitable => Some(NotGivenReason::NothingSuitable),
-                pb::NotGivenReason::ExplainedAndAccepted => {
-                    Some(NotGivenReason::ExplainedAndAccepted)
-                }
-                pb::NotGivenReason::Other => Some(NotGivenReason::Other),
-                pb::NotGivenReason::Unspecified => None,
-            },
-            &mut v,
-        ),
+        reason: filter(r.reason, "reason", reason_in, &mut v),
         note: r.note,
     };
     if !v.is_empty() {

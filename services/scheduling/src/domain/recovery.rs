@@ -8,6 +8,7 @@ use service_kit::{
     auth::{OrgScope, Role},
     error::Violations,
     rules::{is_id, note, text},
+    vocabulary,
 };
 
 use super::{RuleError, check};
@@ -105,33 +106,15 @@ fn nonzero_or(value: u32, default: u32) -> u32 {
     if value == 0 { default } else { value }
 }
 
-/// Which promise broke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// One exam item's wait.
-    ExamItem,
-    /// The visit's waits added up.
-    WholeVisit,
-}
-
-impl Trigger {
-    /// Stored form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::ExamItem => "EXAM_ITEM",
-            Trigger::WholeVisit => "WHOLE_VISIT",
-        }
+vocabulary!(
+    /// Which promise broke.
+    Trigger {
+        /// One exam item's wait.
+        ExamItem = "EXAM_ITEM",
+        /// The visit's waits added up.
+        WholeVisit = "WHOLE_VISIT",
     }
-
-    /// Parses the stored form.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "EXAM_ITEM" => Some(Trigger::ExamItem),
-            "WHOLE_VISIT" => Some(Trigger::WholeVisit),
-            _ => None,
-        }
-    }
-}
+);
 
 /// A visit in the recovery-due queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,34 +152,7 @@ pub struct Decided {
     pub note: String,
 }
 
-macro_rules! stored_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        pub enum $name {
-            $($(#[$vdoc])* $variant),+
-        }
-
-        impl $name {
-            /// Stored form.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            /// Parses the stored form.
-            pub fn parse(s: &str) -> Option<Self> {
-                match s {
-                    $($text => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-stored_enum!(
+vocabulary!(
     /// The decision on a case.
     Decision {
         /// One or more gifts.
@@ -208,7 +164,7 @@ stored_enum!(
     }
 );
 
-stored_enum!(
+vocabulary!(
     /// Why a breach ended without a gift.
     NotGivenReason {
         /// The customer had left.
@@ -222,7 +178,7 @@ stored_enum!(
     }
 );
 
-stored_enum!(
+vocabulary!(
     /// Who receives a gift.
     Recipient {
         /// The customer.
@@ -232,7 +188,7 @@ stored_enum!(
     }
 );
 
-stored_enum!(
+vocabulary!(
     /// How a gift reaches its recipient.
     Delivery {
         /// Joined the visit's route at once.
