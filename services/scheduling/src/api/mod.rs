@@ -255,6 +255,26 @@ impl SchedulingService for Api {
         })
     }
 
+    async fn set_exam_item_price(
+        &self,
+        req: Request<pb::SetExamItemPriceRequest>,
+    ) -> Reply<pb::SetExamItemPriceResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        required(&r.exam_item_id, "exam_item_id")?;
+        let price = r.list_price.map(|m| crate::domain::catalogue::Price {
+            currency: m.currency_code,
+            minor: m.minor_units,
+        });
+        let item = self
+            .app
+            .set_exam_item_price(&p, &r.exam_item_id, price)
+            .await?;
+        ok(pb::SetExamItemPriceResponse {
+            exam_item: Some(item_out(&item)),
+        })
+    }
+
     async fn create_package(
         &self,
         req: Request<pb::CreatePackageRequest>,

@@ -79,6 +79,27 @@ impl Scheduling {
         Ok(create_once(lookup, insert, taken).await?.into_inner())
     }
 
+    /// Sets (or clears) an exam item's list price.
+    pub async fn set_exam_item_price(
+        &self,
+        p: &Principal,
+        id: &str,
+        price: Option<crate::domain::catalogue::Price>,
+    ) -> Result<ExamItem> {
+        p.require_role(roles::CATALOGUE_ADMIN, "maintain the exam catalogue")?;
+        catalogue::validate_price(price.as_ref())?;
+        let mut conn = self.conn().await?;
+        if !store::catalogue::set_price(&mut conn, id, price.as_ref()).await? {
+            return Err(Error::NotFound(format!("exam item {id}")));
+        }
+        let item = store::catalogue::items_by_ids(&mut conn, &[id.to_owned()])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::NotFound(format!("exam item {id}")))?;
+        tracing::info!(item = %id, "list price set");
+        Ok(item)
+    }
+
     /// Exam items by code.
     pub async fn list_exam_items(
         &self,

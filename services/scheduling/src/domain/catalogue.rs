@@ -93,15 +93,26 @@ pub fn validate_item(item: &ExamItem) -> Result<(), RuleError> {
         "duration_minutes",
         "must be between 1 and 480",
     );
-    if let Some(price) = &item.list_price {
+    check_price(item.list_price.as_ref(), &mut v);
+    check(v)
+}
+
+/// Validates a list price on its own (a price change).
+pub fn validate_price(price: Option<&Price>) -> Result<(), RuleError> {
+    let mut v = Violations::new();
+    check_price(price, &mut v);
+    check(v)
+}
+
+fn check_price(price: Option<&Price>, v: &mut Violations) {
+    if let Some(price) = price {
         v.check(
             is_currency(&price.currency),
             "list_price.currency_code",
             "three capital letters, such as CNY",
         );
-        money(&mut v, "list_price.minor_units", price.minor);
+        money(v, "list_price.minor_units", price.minor);
     }
-    check(v)
 }
 
 fn is_currency(code: &str) -> bool {

@@ -61,6 +61,19 @@ pub async fn insert_item(
     Ok(())
 }
 
+/// Sets an item's list price; false when there is no such item.
+pub async fn set_price(conn: &mut AnyConnection, id: &str, price: Option<&Price>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE exam_items SET list_currency = $1, list_price_minor = $2 WHERE id = $3",
+    )
+    .bind(price.map(|p| p.currency.clone()).unwrap_or_default())
+    .bind(price.map(|p| p.minor))
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The item a create with `request_id` made.
 pub async fn item_by_request(
     conn: &mut AnyConnection,

@@ -227,6 +227,41 @@ async fn the_policy_lists_only_priced_catalogue_items_and_only_directors_set_it(
         .unwrap_err();
     assert_eq!(e.code(), Code::FailedPrecondition, "{e:?}");
     assert!(e.message().contains("giftable_item_ids[1]"), "{e:?}");
+    // The catalogue (not a director) prices it; then it can be listed.
+    let price = |token: &str| {
+        let mut c = app.client();
+        let r = pb::SetExamItemPriceRequest {
+            exam_item_id: unpriced.exam_item_id.clone(),
+            list_price: Some(hospital_proto::common::Money {
+                currency_code: "CNY".into(),
+                minor_units: 12_000,
+            }),
+        };
+        let token = token.to_owned();
+        async move { c.set_exam_item_price(req(&token, r)).await }
+    };
+    assert_eq!(
+        price(&director).await.unwrap_err().code(),
+        Code::PermissionDenied
+    );
+    let priced = price(&app.admin)
+        .await
+        .unwrap()
+        .into_inner()
+        .exam_item
+        .unwrap();
+    assert_eq!(priced.list_price.unwrap().minor_units, 12_000);
+    let listed = set_policy(&app, &director, &branch, &[&f.items[0], &unpriced], 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.giftable_items[1]
+            .list_price
+            .as_ref()
+            .unwrap()
+            .minor_units,
+        12_000
+    );
     // An unknown item is not found; bad numbers are named.
     let e = app
         .client()

@@ -222,6 +222,24 @@ async fn prices_above_a_million_yuan_are_refused(backend: Backend) {
         priced.list_price.expect("a list price").minor_units,
         MILLION_YUAN
     );
+    // A price change has the same bounds.
+    let reprice = |minor_units: i64| pb::SetExamItemPriceRequest {
+        exam_item_id: priced.exam_item_id.clone(),
+        list_price: Some(common::Money {
+            currency_code: "CNY".into(),
+            minor_units,
+        }),
+    };
+    refuses_bad_money(
+        "SetExamItemPrice",
+        "list_price.minor_units",
+        async |_, minor| {
+            c.set_exam_item_price(req(&app.admin, reprice(minor)))
+                .await
+                .map(|_| ())
+        },
+    )
+    .await;
     // The price is kept: the catalogue lists it.
     let listed = c
         .list_exam_items(req(&app.admin, pb::ListExamItemsRequest::default()))

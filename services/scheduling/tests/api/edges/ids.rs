@@ -48,6 +48,7 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("AddComplimentaryItem", "request_id"),
     ("AddComplimentaryItem", "appointment_id"),
     ("AddComplimentaryItem", "exam_item_id"),
+    ("SetExamItemPrice", "exam_item_id"),
     ("SetRecoveryPolicy", "branch_id"),
     ("SetRecoveryPolicy", "giftable_item_ids[0]"),
     ("GetRecoveryPolicy", "branch_id"),

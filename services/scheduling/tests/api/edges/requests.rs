@@ -76,6 +76,19 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
             ))
             .await
             .map(|_| ()),
+        "SetExamItemPrice" => c
+            .set_exam_item_price(req(
+                t,
+                pb::SetExamItemPriceRequest {
+                    exam_item_id: s("exam_item_id", &ids.item),
+                    list_price: Some(hospital_proto::common::Money {
+                        currency_code: "CNY".into(),
+                        minor_units: 8_000,
+                    }),
+                },
+            ))
+            .await
+            .map(|_| ()),
         "ListExamItems" => c
             .list_exam_items(req(
                 t,

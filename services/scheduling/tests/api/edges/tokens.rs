@@ -18,6 +18,7 @@ const RPCS: &[&str] = &[
     "ListBranches",
     "CreateExamItem",
     "ListExamItems",
+    "SetExamItemPrice",
     "CreatePackage",
     "GetPackage",
     "ListPackages",
