@@ -17,8 +17,8 @@ use crate::{
     domain::{
         catalogue::ExamItem,
         recovery::{
-            self, Decision, DecisionInput, Delivery, Gift, NotGivenReason, PolicyInput, Recipient,
-            Trigger,
+            self, Decision, DecisionInput, Delivery, Gift, Level, NotGivenReason, PolicyInput,
+            Recipient, Trigger,
         },
     },
 };
@@ -58,6 +58,13 @@ wire_enum!(
     pb::GiftDelivery,
     Delivery,
     "GIFT_DELIVERY_"
+);
+wire_enum!(
+    level_in,
+    level_out,
+    pb::RecoveryLevel,
+    Level,
+    "RECOVERY_LEVEL_"
 );
 
 fn giftable_out(items: &[ExamItem]) -> Vec<pb::GiftableItem> {
@@ -122,6 +129,7 @@ fn case_out(c: &DueCase) -> pb::RecoveryCase {
             .map(|d| d.note.clone())
             .unwrap_or_default(),
         gifts: c.gifts.iter().map(gift_out).collect(),
+        level: level_out(c.level),
     }
 }
 

@@ -49,6 +49,8 @@ pub struct DueCase {
     pub waited_minutes: u32,
     /// Past its decision window.
     pub late: bool,
+    /// Who decides it now.
+    pub level: recovery::Level,
     /// What the branch may give.
     pub giftable: Vec<ExamItem>,
     /// What was given, oldest first.
@@ -156,6 +158,7 @@ impl Scheduling {
         Ok(DueCase {
             waited_minutes: visit::whole_minutes(visit::visit_waited(&entries, now)),
             late: case.decided.is_none() && case.is_late(now),
+            level: case.level(now),
             giftable: policies[&case.branch_id].clone(),
             gifts,
             appointment,
@@ -246,6 +249,7 @@ impl Scheduling {
         let case = self.open_case_in_scope(&mut conn, p, &cmd.case_id).await?;
         let policy = self.policy_of(&mut conn, &case.branch_id).await?;
         drop(conn);
+        case.check_authority(p.role, self.clock.now())?;
         recovery::check_decidable(&case, 0, &policy, decision)?;
         let decided = Decided {
             decision,
@@ -288,6 +292,7 @@ impl Scheduling {
         let policy = self.policy_of(&mut conn, &case.branch_id).await?;
         let gifts = store::recovery::gifts(&mut conn, &case.id).await?;
         drop(conn);
+        case.check_authority(p.role, self.clock.now())?;
         recovery::check_decidable(&case, gifts.len(), &policy, Decision::Granted)?;
         let item_id = &cmd.input.exam_item_id;
         if !policy.giftable_item_ids.contains(item_id) {

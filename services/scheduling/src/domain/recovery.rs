@@ -116,6 +116,16 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// Who decides a case.
+    Level {
+        /// The branch (its director), within the window.
+        Branch = "BRANCH",
+        /// The city above it, once the window has passed.
+        City = "CITY",
+    }
+);
+
 /// A visit in the recovery-due queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
@@ -402,6 +412,27 @@ impl Case {
     pub fn is_late(&self, now: Timestamp) -> bool {
         now > self.decide_by
     }
+
+    /// Who decides at `now`: the branch within the window; past it (undecided), the city.
+    pub fn level(&self, now: Timestamp) -> Level {
+        if self.decided.is_none() && self.is_late(now) {
+            Level::City
+        } else {
+            Level::Branch
+        }
+    }
+
+    /// Whether `role` may decide the case at `now`: past the window it has moved up, so
+    /// the branch no longer decides (a gift after a first one follows the first decision).
+    pub fn check_authority(&self, role: Role, now: Timestamp) -> Result<(), RuleError> {
+        if role == Role::BranchDirector && self.level(now) == Level::City {
+            return Err(RuleError::NotAllowed(format!(
+                "the decision was due by {}; the case has moved up to the city",
+                self.decide_by
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -511,6 +542,27 @@ mod tests {
         assert!(check_decidable(&c, 1, &p, Decision::NotGiven).is_err());
         p.gifts_per_visit = 2;
         assert!(check_decidable(&c, 1, &p, Decision::Granted).is_ok());
+    }
+
+    #[test]
+    fn past_the_window_the_case_moves_up_and_the_branch_no_longer_decides() {
+        let p = Policy::default_for("br_1");
+        let mut c = Case::open("rc_1".into(), "a", "br_1", "r", Trigger::ExamItem, t0(), &p);
+        let late = c.decide_by + SignedDuration::from_secs(1);
+        assert_eq!(c.level(c.decide_by), Level::Branch);
+        assert_eq!(c.level(late), Level::City);
+        assert!(c.check_authority(Role::BranchDirector, c.decide_by).is_ok());
+        assert!(c.check_authority(Role::BranchDirector, late).is_err());
+        assert!(c.check_authority(Role::RegionAdmin, late).is_ok());
+        // Decided in time: a later second gift stays with the branch.
+        c.decided = Some(Decided {
+            decision: Decision::Granted,
+            by: "d".into(),
+            at: t0(),
+            reason: None,
+            note: String::new(),
+        });
+        assert_eq!(c.level(late), Level::Branch);
     }
 
     #[test]

@@ -124,11 +124,46 @@ async fn a_breach_puts_the_visit_in_the_queue_at_once_with_the_giftable_items(ba
     assert_eq!(later.len(), 1);
     assert!(later[0].late);
     assert_eq!(later[0].waited_minutes, 47);
+    // The levels above see the branch's case too.
+    let province = app.token(Role::RegionAdmin, OrgScope::Region("guangdong".into()));
+    assert_eq!(due(&app, &province, "").await.len(), 1);
+    // Late, the case has moved up: the director no longer decides; the city does.
+    assert_eq!(case.level, pb::RecoveryLevel::Branch as i32);
+    assert_eq!(later[0].level, pb::RecoveryLevel::City as i32);
+    let declined = pb::DecideRecoveryRequest {
+        decision: pb::RecoveryDecision::DeclinedByCustomer as i32,
+        ..Default::default()
+    };
+    let e = decide(&app, &director, "late-1", &case.case_id, declined.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+    assert!(e.message().contains("moved up to the city"), "{e:?}");
+    let city = app.token(
+        Role::RegionAdmin,
+        OrgScope::Region("guangdong/shenzhen".into()),
+    );
+    let decided = decide(&app, &city, "late-2", &case.case_id, declined)
+        .await
+        .unwrap();
+    assert_eq!(
+        decided.decision,
+        pb::RecoveryDecision::DeclinedByCustomer as i32
+    );
+    assert_eq!(
+        decided.level,
+        pb::RecoveryLevel::Branch as i32,
+        "decided: no longer escalated"
+    );
+    assert!(!decided.late);
 
-    // The region sees the branch's case; a front-desk nurse may not see the queue, nor may
-    // another branch's director.
+    // Decided, the case leaves everyone's queue; a front-desk nurse may not see the queue,
+    // and another branch's director sees nothing of this one.
     let region = app.token(Role::RegionAdmin, OrgScope::Region("guangdong".into()));
-    assert_eq!(due(&app, &region, "").await.len(), 1);
+    assert!(
+        due(&app, &region, "").await.is_empty(),
+        "decided cases leave the queue"
+    );
     let nurse = app.token(Role::FrontDesk, OrgScope::Branch(branch.clone()));
     let refused = app
         .client()
