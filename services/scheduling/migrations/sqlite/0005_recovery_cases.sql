@@ -49,3 +49,13 @@ CREATE TABLE recovery_gifts (
     granted_at      INTEGER NOT NULL
 );
 CREATE INDEX recovery_gifts_case ON recovery_gifts (case_id, granted_at);
+
+-- The deputy a branch director names for one local day, holding the director's authority.
+CREATE TABLE recovery_deputies (
+    branch_id   TEXT NOT NULL REFERENCES branches (id),
+    local_date  TEXT NOT NULL,
+    deputy      TEXT NOT NULL,
+    named_by    TEXT NOT NULL,
+    named_at    INTEGER NOT NULL,
+    PRIMARY KEY (branch_id, local_date)
+);

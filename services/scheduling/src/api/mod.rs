@@ -653,6 +653,14 @@ impl SchedulingService for Api {
         ok(recovery::decide(&self.app, &p, req.into_inner()).await?)
     }
 
+    async fn name_recovery_deputy(
+        &self,
+        req: Request<pb::NameRecoveryDeputyRequest>,
+    ) -> Reply<pb::NameRecoveryDeputyResponse> {
+        let p = principal(&req)?;
+        ok(recovery::name_deputy(&self.app, &p, req.into_inner()).await?)
+    }
+
     type SubscribeStream = ReplyStream<pb::SubscribeResponse>;
 
     async fn subscribe(&self, req: Request<pb::SubscribeRequest>) -> Reply<Self::SubscribeStream> {

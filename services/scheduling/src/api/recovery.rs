@@ -6,7 +6,7 @@ use service_kit::{
     Error, Result,
     auth::Principal,
     clock::to_proto,
-    edge::{filter, ids, optional_id, require, required},
+    edge::{date_out, filter, ids, optional_id, require, required, required_date},
     error::{Violations, merge},
     wire_enum,
 };
@@ -230,5 +230,30 @@ pub(super) async fn list_due(
     Ok(pb::ListRecoveryDueResponse {
         cases: cases.iter().map(case_out).collect(),
         next_page_token: next,
+    })
+}
+
+pub(super) async fn name_deputy(
+    app: &Scheduling,
+    p: &Principal,
+    r: pb::NameRecoveryDeputyRequest,
+) -> Result<pb::NameRecoveryDeputyResponse> {
+    let mut v = Violations::new();
+    require(&mut v, &r.branch_id, "branch_id");
+    let date = required_date(r.date.as_ref(), "date", &mut v);
+    v.check(
+        recovery::is_subject(&r.deputy),
+        "deputy",
+        "required: a token subject of at most 128 letters, digits, '_', '-', '.', ':' or '@'",
+    );
+    v.into_result()?;
+    let date = date.expect("checked");
+    app.name_recovery_deputy(p, &r.branch_id, date, &r.deputy)
+        .await?;
+    Ok(pb::NameRecoveryDeputyResponse {
+        branch_id: r.branch_id,
+        date: Some(date_out(date)),
+        deputy: r.deputy,
+        named_by: p.subject.clone(),
     })
 }

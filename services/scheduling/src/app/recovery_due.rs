@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use service_kit::{
     Error, Result,
-    auth::Principal,
+    auth::{OrgScope, Principal, Role},
     clock::{from_micros, to_micros},
     db::{Tx, retry},
     ids::new_id,
@@ -120,11 +120,17 @@ impl Scheduling {
         page_size: i32,
         page_token: &str,
     ) -> Result<(Vec<DueCase>, String)> {
-        p.require_role(roles::RECOVERY_DECIDE, "see the recovery-due queue")?;
         let Page { limit, after } = page(page_size, page_token)?;
         let mut conn = self.conn().await?;
         if !branch_id.is_empty() {
             self.branch_in_scope(&mut conn, p, branch_id).await?;
+        }
+        if !roles::RECOVERY_DECIDE.contains(&p.role) {
+            // Only the day's deputy, over their own branch.
+            let OrgScope::Branch(own) = &p.scope else {
+                return Err(not_a_decider(p));
+            };
+            self.acting_role(&mut conn, p, own).await?;
         }
         let cases = store::recovery::due(&mut conn, &p.scope, branch_id, &after, limit).await?;
         let now = self.clock.now();
@@ -177,20 +183,23 @@ impl Scheduling {
     /// at once, or becomes a voucher when the visit is over. A repeated `request_id`
     /// answers with the case as that request left it.
     pub async fn decide_recovery(&self, p: &Principal, cmd: DecideCommand) -> Result<DueCase> {
-        p.require_role(roles::RECOVERY_DECIDE, "decide service recovery")?;
         let mut v = service_kit::error::Violations::new();
         check_request_id(&cmd.request_id, &mut v);
         v.into_result()?;
         with_request_id(&cmd.request_id, recovery::validate_decision(&cmd.input))?;
         let decision = cmd.input.decision.expect("validated");
+        let mut conn = self.conn().await?;
+        let case = self.open_case_in_scope(&mut conn, p, &cmd.case_id).await?;
+        let role = self.acting_role(&mut conn, p, &case.branch_id).await?;
+        drop(conn);
         if let Some(done) = self.replayed_decision(p, &cmd).await? {
             return Ok(done);
         }
         let attempt = async {
             if decision == Decision::Granted {
-                self.grant_on_case(p, &cmd).await
+                self.grant_on_case(p, role, &cmd).await
             } else {
-                self.decline_case(p, &cmd, decision).await
+                self.decline_case(p, role, &cmd, decision).await
             }
         };
         match attempt.await {
@@ -242,6 +251,7 @@ impl Scheduling {
     async fn decline_case(
         &self,
         p: &Principal,
+        role: Role,
         cmd: &DecideCommand,
         decision: Decision,
     ) -> Result<()> {
@@ -249,7 +259,7 @@ impl Scheduling {
         let case = self.open_case_in_scope(&mut conn, p, &cmd.case_id).await?;
         let policy = self.policy_of(&mut conn, &case.branch_id).await?;
         drop(conn);
-        case.check_authority(p.role, self.clock.now())?;
+        case.check_authority(role, self.clock.now())?;
         recovery::check_decidable(&case, 0, &policy, decision)?;
         let decided = Decided {
             decision,
@@ -286,13 +296,13 @@ impl Scheduling {
         Ok(())
     }
 
-    async fn grant_on_case(&self, p: &Principal, cmd: &DecideCommand) -> Result<()> {
+    async fn grant_on_case(&self, p: &Principal, role: Role, cmd: &DecideCommand) -> Result<()> {
         let mut conn = self.conn().await?;
         let case = self.open_case_in_scope(&mut conn, p, &cmd.case_id).await?;
         let policy = self.policy_of(&mut conn, &case.branch_id).await?;
         let gifts = store::recovery::gifts(&mut conn, &case.id).await?;
         drop(conn);
-        case.check_authority(p.role, self.clock.now())?;
+        case.check_authority(role, self.clock.now())?;
         recovery::check_decidable(&case, gifts.len(), &policy, Decision::Granted)?;
         let item_id = &cmd.input.exam_item_id;
         if !policy.giftable_item_ids.contains(item_id) {
@@ -322,7 +332,7 @@ impl Scheduling {
             .ok_or_else(|| {
                 Error::FailedPrecondition(format!("exam item {item_id} has no list price"))
             })?;
-        let cost_bearer = recovery::authorise(p.role, &p.scope, price.minor, &self.limits)?;
+        let cost_bearer = recovery::authorise(role, &p.scope, price.minor, &self.limits)?;
         // As stored, so the first answer and every replay carry the same instant.
         let now = from_micros(to_micros(self.clock.now()));
         let gift = Gift {
@@ -391,6 +401,54 @@ impl Scheduling {
         Ok(())
     }
 
+    /// Names the deputy who holds the branch director's recovery authority on `date`.
+    pub async fn name_recovery_deputy(
+        &self,
+        p: &Principal,
+        branch_id: &str,
+        date: jiff::civil::Date,
+        deputy: &str,
+    ) -> Result<()> {
+        p.require_role(roles::RECOVERY_POLICY, "name a recovery deputy")?;
+        let mut conn = self.conn().await?;
+        let branch = self.branch_in_scope(&mut conn, p, branch_id).await?;
+        let now = self.clock.now();
+        if date < branch.local_date(now) {
+            return Err(Error::FailedPrecondition(format!(
+                "{date} has passed at the branch; name a deputy for today or a later day"
+            )));
+        }
+        store::recovery::name_deputy(&mut conn, branch_id, date, deputy, &p.subject, now).await?;
+        tracing::info!(branch = %branch_id, %date, "recovery deputy named");
+        Ok(())
+    }
+
+    /// The role `p` decides recovery at `branch_id` with: its own when it may decide, the
+    /// branch director's when it is the day's named deputy there, otherwise refused.
+    async fn acting_role(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        p: &Principal,
+        branch_id: &str,
+    ) -> Result<Role> {
+        if roles::RECOVERY_DECIDE.contains(&p.role) {
+            return Ok(p.role);
+        }
+        if p.scope == OrgScope::Branch(branch_id.to_owned())
+            && let Some(branch) = store::branches::get(conn, branch_id).await?
+        {
+            let today = branch.local_date(self.clock.now());
+            if store::recovery::deputy(conn, branch_id, today)
+                .await?
+                .as_deref()
+                == Some(p.subject.as_str())
+            {
+                return Ok(Role::BranchDirector);
+            }
+        }
+        Err(not_a_decider(p))
+    }
+
     async fn open_case_in_scope(
         &self,
         conn: &mut sqlx::AnyConnection,
@@ -449,4 +507,12 @@ impl Scheduling {
             })
             .collect()
     }
+}
+
+fn not_a_decider(p: &Principal) -> Error {
+    Error::PermissionDenied(format!(
+        "role {:?} may not decide service recovery here: the branch director, the deputy \
+         named for the day, or the region or group above may",
+        p.role
+    ))
 }

@@ -376,6 +376,14 @@ pub fn authorise(
     Ok(scope.clone())
 }
 
+/// Whether `s` can be a token subject naming a deputy: 1–128 letters, digits, `_-.:@`.
+pub fn is_subject(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':' | b'@'))
+}
+
 /// How a gift reaches `recipient` when the visit is (`over`) or is not over.
 pub fn delivery(recipient: Recipient, over: bool) -> Delivery {
     match (recipient, over) {

@@ -281,3 +281,42 @@ pub async fn gift_by_request(conn: &mut AnyConnection, request_id: &str) -> Resu
         .await?;
     Ok(row.as_ref().map(gift_from_row).transpose()?)
 }
+
+/// Names `deputy` for `branch_id` on `date` (replacing whoever was named for that day).
+pub async fn name_deputy(
+    conn: &mut AnyConnection,
+    branch_id: &str,
+    date: jiff::civil::Date,
+    deputy: &str,
+    named_by: &str,
+    at: jiff::Timestamp,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO recovery_deputies (branch_id, local_date, deputy, named_by, named_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (branch_id, local_date) DO UPDATE SET \
+         deputy = excluded.deputy, named_by = excluded.named_by, named_at = excluded.named_at",
+    )
+    .bind(branch_id)
+    .bind(super::date_text(date))
+    .bind(deputy)
+    .bind(named_by)
+    .bind(micros(at))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Who deputises for the director of `branch_id` on `date`, if anyone.
+pub async fn deputy(
+    conn: &mut AnyConnection,
+    branch_id: &str,
+    date: jiff::civil::Date,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT deputy FROM recovery_deputies WHERE branch_id = $1 AND local_date = $2",
+    )
+    .bind(branch_id)
+    .bind(super::date_text(date))
+    .fetch_optional(conn)
+    .await?)
+}

@@ -20,6 +20,7 @@ backend_tests!(
     past_the_visit_a_gift_becomes_a_voucher_and_a_companion_is_named,
     a_case_without_a_gift_records_why_and_takes_no_second_decision,
     above_the_directors_limit_the_region_decides_and_pays,
+    the_deputy_named_for_the_day_decides_as_the_director_that_day_only,
 );
 
 async fn due(app: &TestApp, token: &str, branch_id: &str) -> Vec<pb::RecoveryCase> {
@@ -756,5 +757,85 @@ async fn above_the_directors_limit_the_region_decides_and_pays(backend: Backend)
     .unwrap();
     assert_eq!(given.gifts[0].cost_bearer, "region:guangdong");
     assert_eq!(given.gifts[0].value.as_ref().unwrap().minor_units, 60_000);
+    app.stop().await;
+}
+
+async fn the_deputy_named_for_the_day_decides_as_the_director_that_day_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    let branch = f.branch.branch_id.clone();
+    let director = app.token(Role::BranchDirector, OrgScope::Branch(branch.clone()));
+    set_policy(&app, &director, &branch, &[&f.items[1]], 10)
+        .await
+        .unwrap();
+    let name = |token: &str, day: i32, deputy: &str| {
+        let mut c = app.client();
+        let r = pb::NameRecoveryDeputyRequest {
+            branch_id: branch.clone(),
+            date: Some(date(2026, 11, day)),
+            deputy: deputy.into(),
+        };
+        let token = token.to_owned();
+        async move { c.name_recovery_deputy(req(&token, r)).await }
+    };
+    // The clock is Monday 30 November at the branch; the director names a nurse for today.
+    let nurse = app
+        .world
+        .token("nurse-1", Role::FrontDesk, OrgScope::Branch(branch.clone()));
+    let other = app
+        .world
+        .token("nurse-2", Role::FrontDesk, OrgScope::Branch(branch.clone()));
+    let e = name(&nurse, 30, "nurse-1").await.unwrap_err();
+    assert_eq!(
+        e.code(),
+        Code::PermissionDenied,
+        "a nurse cannot name herself"
+    );
+    let e = name(&director, 29, "nurse-1").await.unwrap_err();
+    assert_eq!(e.code(), Code::FailedPrecondition, "not for a day gone by");
+    let e = name(&director, 30, "nurse 1").await.unwrap_err();
+    assert_eq!(bad_fields(&e), ["deputy"]);
+    let named = name(&director, 30, "nurse-1").await.unwrap().into_inner();
+    assert_eq!(named.deputy, "nurse-1");
+
+    let (_, case) = breached(&app, &f, "dp-1", 5).await;
+    // The deputy sees the queue and gives at the director's level, at the branch's cost.
+    assert_eq!(due(&app, &nurse, "").await.len(), 1);
+    let refused = app
+        .client()
+        .list_recovery_due(req(&other, pb::ListRecoveryDueRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    let e = decide(
+        &app,
+        &other,
+        "dp-g0",
+        &case.case_id,
+        gift(&f.items[1], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied, "{e:?}");
+    let given = decide(
+        &app,
+        &nurse,
+        "dp-g1",
+        &case.case_id,
+        gift(&f.items[1], pb::GiftRecipient::Customer, ""),
+    )
+    .await
+    .unwrap();
+    assert_eq!(given.gifts[0].decided_by, "nurse-1");
+    assert_eq!(given.gifts[0].cost_bearer, format!("branch:{branch}"));
+
+    // The next day the nurse is a nurse again.
+    app.advance(24 * 60);
+    let refused = app
+        .client()
+        .list_recovery_due(req(&nurse, pb::ListRecoveryDueRequest::default()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied);
     app.stop().await;
 }

@@ -82,6 +82,17 @@ async fn with_date(
             ))
             .await
             .map(|_| ()),
+        "NameRecoveryDeputy" => c
+            .name_recovery_deputy(req(
+                t,
+                pb::NameRecoveryDeputyRequest {
+                    branch_id: ids.branch.clone(),
+                    date: Some(d("date", christmas)),
+                    deputy: "nurse-1".into(),
+                },
+            ))
+            .await
+            .map(|_| ()),
         other => panic!("no dates in {other}"),
     }
 }
@@ -103,6 +114,7 @@ async fn dates_outside_years_1_to_9999_or_off_the_calendar_are_refused_naming_th
         ("SearchAvailability", "from"),
         ("SearchAvailability", "to"),
         ("ListAppointments", "date"),
+        ("NameRecoveryDeputy", "date"),
     ];
     refuses_bad_dates(&fields, 12, async |rpc, field, bad| {
         with_date(&mut c, &t, &ids, rpc, field, bad).await

@@ -53,6 +53,7 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("SetRecoveryPolicy", "giftable_item_ids[0]"),
     ("GetRecoveryPolicy", "branch_id"),
     ("ListRecoveryDue", "branch_id"),
+    ("NameRecoveryDeputy", "branch_id"),
     ("DecideRecovery", "request_id"),
     ("DecideRecovery", "case_id"),
     ("DecideRecovery", "exam_item_id"),

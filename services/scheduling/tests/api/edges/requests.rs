@@ -366,6 +366,17 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
             ))
             .await
             .map(|_| ()),
+        "NameRecoveryDeputy" => c
+            .name_recovery_deputy(req(
+                t,
+                pb::NameRecoveryDeputyRequest {
+                    branch_id: s("branch_id", &ids.branch),
+                    date: Some(date(2026, 12, 25)),
+                    deputy: "nurse-1".into(),
+                },
+            ))
+            .await
+            .map(|_| ()),
         "Subscribe" => c
             .subscribe(req(
                 t,

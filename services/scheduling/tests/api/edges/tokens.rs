@@ -43,6 +43,7 @@ const RPCS: &[&str] = &[
     "GetRecoveryPolicy",
     "ListRecoveryDue",
     "DecideRecovery",
+    "NameRecoveryDeputy",
     "Subscribe",
 ];
 
