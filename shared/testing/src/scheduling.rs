@@ -370,6 +370,68 @@ pub async fn check_in(c: &mut Client, token: &str, appointment_id: &str) -> pb::
     .expect("a visit in the reply")
 }
 
+/// Serves a checked-in visit to the end: for each item in turn, the station calls the
+/// customer, starts and completes the exam (no time passes). Returns the completed visit.
+pub async fn complete_visit(
+    c: &mut Client,
+    token: &str,
+    branch_id: &str,
+    appointment_id: &str,
+) -> pb::Visit {
+    loop {
+        let visit = c
+            .get_visit(req(
+                token,
+                pb::GetVisitRequest {
+                    appointment_id: appointment_id.into(),
+                },
+            ))
+            .await
+            .expect("get the visit")
+            .into_inner()
+            .visit
+            .expect("a visit in the reply");
+        if visit.completed {
+            return visit;
+        }
+        let waiting = visit
+            .entries
+            .iter()
+            .find(|e| e.status == pb::QueueEntryStatus::Waiting as i32)
+            .expect("an item in a queue")
+            .clone();
+        let called = c
+            .call_next(req(
+                token,
+                pb::CallNextRequest {
+                    branch_id: branch_id.into(),
+                    exam_item_id: waiting.exam_item_id.clone(),
+                },
+            ))
+            .await
+            .expect("call the next customer")
+            .into_inner()
+            .entry
+            .expect("the waiting customer is called");
+        c.start_exam_item(req(
+            token,
+            pb::StartExamItemRequest {
+                entry_id: called.entry_id.clone(),
+            },
+        ))
+        .await
+        .expect("start the exam");
+        c.complete_exam_item(req(
+            token,
+            pb::CompleteExamItemRequest {
+                entry_id: called.entry_id,
+            },
+        ))
+        .await
+        .expect("complete the exam");
+    }
+}
+
 /// Books customer `n` at `branch` into the first slot of Monday for `package`, and checks
 /// them in.
 pub async fn booked_and_checked_in(

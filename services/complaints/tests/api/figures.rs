@@ -30,59 +30,13 @@ async fn group_figures(s: &Suite) -> Result<pb::Figures, tonic::Status> {
 }
 
 async fn complete_visit(s: &Suite, apt: &sched::Appointment) {
-    let mut c = s.sched();
-    loop {
-        let visit = c
-            .get_visit(req(
-                &s.admin,
-                sched::GetVisitRequest {
-                    appointment_id: apt.appointment_id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .visit
-            .unwrap();
-        if visit.completed {
-            return;
-        }
-        let waiting = visit
-            .entries
-            .iter()
-            .find(|e| e.status == sched::QueueEntryStatus::Waiting as i32)
-            .expect("an item in a queue")
-            .clone();
-        let called = c
-            .call_next(req(
-                &s.admin,
-                sched::CallNextRequest {
-                    branch_id: apt.branch_id.clone(),
-                    exam_item_id: waiting.exam_item_id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .entry
-            .unwrap();
-        c.start_exam_item(req(
-            &s.admin,
-            sched::StartExamItemRequest {
-                entry_id: called.entry_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
-        c.complete_exam_item(req(
-            &s.admin,
-            sched::CompleteExamItemRequest {
-                entry_id: called.entry_id,
-            },
-        ))
-        .await
-        .unwrap();
-    }
+    test_support::scheduling::complete_visit(
+        &mut s.sched(),
+        &s.admin,
+        &apt.branch_id,
+        &apt.appointment_id,
+    )
+    .await;
 }
 
 async fn resolve(s: &Suite, id: &str) {

@@ -539,59 +539,14 @@ async fn past_the_visit_a_gift_becomes_a_voucher_and_a_companion_is_named(backen
     let (a, case) = breached(&app, &f, "rv-1", 2).await;
     // The visit completes before anyone decides.
     let station = app.token(Role::ExamStation, OrgScope::Branch(branch.clone()));
-    let mut c = app.client();
-    loop {
-        let visit = c
-            .get_visit(req(
-                &station,
-                pb::GetVisitRequest {
-                    appointment_id: a.appointment_id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .visit
-            .unwrap();
-        if visit.completed {
-            break;
-        }
-        let waiting = visit
-            .entries
-            .iter()
-            .find(|e| e.status == pb::QueueEntryStatus::Waiting as i32)
-            .unwrap()
-            .clone();
-        let called = c
-            .call_next(req(
-                &station,
-                pb::CallNextRequest {
-                    branch_id: branch.clone(),
-                    exam_item_id: waiting.exam_item_id.clone(),
-                },
-            ))
-            .await
-            .unwrap()
-            .into_inner()
-            .entry
-            .unwrap();
-        c.start_exam_item(req(
-            &station,
-            pb::StartExamItemRequest {
-                entry_id: called.entry_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
-        c.complete_exam_item(req(
-            &station,
-            pb::CompleteExamItemRequest {
-                entry_id: called.entry_id.clone(),
-            },
-        ))
-        .await
-        .unwrap();
-    }
+    let done = test_support::scheduling::complete_visit(
+        &mut app.client(),
+        &station,
+        &branch,
+        &a.appointment_id,
+    )
+    .await;
+    assert!(done.completed);
     let voucher = decide(
         &app,
         &director,
