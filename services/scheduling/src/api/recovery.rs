@@ -8,64 +8,22 @@ use service_kit::{
     clock::to_proto,
     edge::{date_out, filter, ids, optional_id, require, required, required_date},
     error::{Violations, merge},
-    wire_enum,
 };
 
 use super::convert::item_out;
 use crate::{
-    app::{DecideCommand, DueCase, PolicyView, Scheduling},
-    domain::{
-        catalogue::ExamItem,
-        recovery::{
-            self, Decision, DecisionInput, Delivery, Gift, Level, NotGivenReason, PolicyInput,
-            Recipient, Trigger,
+    app::{
+        DecideCommand, DueCase, PolicyView, Scheduling,
+        wire::{
+            decision_in, decision_out, delivery_out, level_out, reason_in, reason_out,
+            recipient_in, recipient_out, trigger_out,
         },
     },
+    domain::{
+        catalogue::ExamItem,
+        recovery::{self, DecisionInput, Gift, PolicyInput},
+    },
 };
-
-// The recovery vocabulary on the wire, by name (`RECOVERY_DECISION_GRANTED` ↔ `GRANTED`).
-wire_enum!(
-    trigger_in,
-    trigger_out,
-    pb::WaitScope,
-    Trigger,
-    "WAIT_SCOPE_"
-);
-wire_enum!(
-    decision_in,
-    decision_out,
-    pb::RecoveryDecision,
-    Decision,
-    "RECOVERY_DECISION_"
-);
-wire_enum!(
-    reason_in,
-    reason_out,
-    pb::NotGivenReason,
-    NotGivenReason,
-    "NOT_GIVEN_REASON_"
-);
-wire_enum!(
-    recipient_in,
-    recipient_out,
-    pb::GiftRecipient,
-    Recipient,
-    "GIFT_RECIPIENT_"
-);
-wire_enum!(
-    delivery_in,
-    delivery_out,
-    pb::GiftDelivery,
-    Delivery,
-    "GIFT_DELIVERY_"
-);
-wire_enum!(
-    level_in,
-    level_out,
-    pb::RecoveryLevel,
-    Level,
-    "RECOVERY_LEVEL_"
-);
 
 fn giftable_out(items: &[ExamItem]) -> Vec<pb::GiftableItem> {
     items

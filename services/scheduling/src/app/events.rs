@@ -16,6 +16,57 @@ use crate::domain::{
 
 pub(crate) use pb::scheduling_event::Kind;
 
+/// The recovery vocabulary on the wire, for replies and events alike.
+pub mod wire {
+    use hospital_proto::scheduling as pb;
+    use service_kit::wire_enum;
+
+    use crate::domain::recovery::{Decision, Delivery, Level, NotGivenReason, Recipient, Trigger};
+
+    wire_enum!(
+        trigger_in,
+        trigger_out,
+        pb::WaitScope,
+        Trigger,
+        "WAIT_SCOPE_"
+    );
+    wire_enum!(
+        decision_in,
+        decision_out,
+        pb::RecoveryDecision,
+        Decision,
+        "RECOVERY_DECISION_"
+    );
+    wire_enum!(
+        reason_in,
+        reason_out,
+        pb::NotGivenReason,
+        NotGivenReason,
+        "NOT_GIVEN_REASON_"
+    );
+    wire_enum!(
+        recipient_in,
+        recipient_out,
+        pb::GiftRecipient,
+        Recipient,
+        "GIFT_RECIPIENT_"
+    );
+    wire_enum!(
+        delivery_in,
+        delivery_out,
+        pb::GiftDelivery,
+        Delivery,
+        "GIFT_DELIVERY_"
+    );
+    wire_enum!(
+        level_in,
+        level_out,
+        pb::RecoveryLevel,
+        Level,
+        "RECOVERY_LEVEL_"
+    );
+}
+
 /// Appends one event about `branch`.
 pub(crate) async fn publish(
     conn: &mut AnyConnection,

@@ -27,7 +27,7 @@ pub use appointments::{BookCommand, ListAppointments};
 pub use branches::{CreateBranch, UpdateBranch};
 pub use capacity::GenerateReport;
 pub use catalogue::{CreateExamItem, CreatePackage};
-pub use events::cancel_reason_out;
+pub use events::{cancel_reason_out, wire};
 pub use recovery::{AddComplimentary, Granted};
 pub use recovery_due::{DecideCommand, DueCase, PolicyView};
 pub use visits::Visit;

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 
+use hospital_proto::{common, scheduling as pb};
+
 use jiff::Timestamp;
 use service_kit::{
     Error, Result,
     auth::{OrgScope, Principal, Role},
-    clock::{from_micros, to_micros},
+    clock::{from_micros, to_micros, to_proto},
     db::{Tx, retry},
     ids::new_id,
     requests::{Page, check_request_id, next_page_token, page, with_request_id},
@@ -275,6 +277,7 @@ impl Scheduling {
                     "the case was decided meanwhile".into(),
                 ));
             }
+            self.publish_decided(&mut tx, &case, &decided, None).await?;
             super::audit(
                 &mut tx,
                 &case.appointment_id,
@@ -372,6 +375,15 @@ impl Scheduling {
             let given = store::recovery::gifts(&mut tx, &case.id).await?.len();
             recovery::check_decidable(&case, given, &policy, Decision::Granted)?;
             store::recovery::insert_gift(&mut tx, &gift, &case).await?;
+            let decided = Decided {
+                decision: Decision::Granted,
+                by: p.subject.clone(),
+                at: now,
+                reason: None,
+                note: String::new(),
+            };
+            self.publish_decided(&mut tx, &case, &decided, Some(&gift))
+                .await?;
             if delivery == Delivery::OnRoute {
                 self.write_grant(&mut tx, p, &current, &next, &on_route, &item)
                     .await?;
@@ -399,6 +411,47 @@ impl Scheduling {
         .await?;
         tracing::info!(case = %case.id, item = %gift.exam_item_id, delivery = gift.delivery.as_str(), cost_bearer = %gift.cost_bearer, "recovery gift given");
         Ok(())
+    }
+
+    /// In `tx`: publishes `RecoveryDecided` for a decision on `case` (one per gift).
+    async fn publish_decided(
+        &self,
+        tx: &mut Tx,
+        case: &Case,
+        d: &Decided,
+        gift: Option<&Gift>,
+    ) -> Result<()> {
+        use super::events::wire::{
+            decision_out, delivery_out, reason_out, recipient_out, trigger_out,
+        };
+        let apt = store::appointments::get(tx, &case.appointment_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("case {} lost its appointment", case.id))?;
+        let branch = store::branches::get(tx, &case.branch_id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("case {} lost its branch", case.id))?;
+        let kind = super::events::Kind::RecoveryDecided(pb::RecoveryDecided {
+            case_id: case.id.clone(),
+            appointment_id: case.appointment_id.clone(),
+            branch: Some(super::events::branch_ref(&branch)),
+            customer: Some(super::events::customer_ref(&apt)),
+            trigger: trigger_out(case.trigger),
+            breached_at: Some(to_proto(case.breached_at)),
+            decide_by: Some(to_proto(case.decide_by)),
+            decided_at: Some(to_proto(d.at)),
+            decision: decision_out(d.decision),
+            reason: d.reason.map_or(0, reason_out),
+            decided_by: d.by.clone(),
+            exam_item_id: gift.map(|g| g.exam_item_id.clone()).unwrap_or_default(),
+            value: gift.map(|g| common::Money {
+                currency_code: g.currency.clone(),
+                minor_units: g.value_minor,
+            }),
+            recipient: gift.map_or(0, |g| recipient_out(g.recipient)),
+            delivery: gift.map_or(0, |g| delivery_out(g.delivery)),
+            cost_bearer: gift.map(|g| g.cost_bearer.to_string()).unwrap_or_default(),
+        });
+        super::events::publish_for(tx, &apt, d.at, kind).await
     }
 
     /// Names the deputy who holds the branch director's recovery authority on `date`.

@@ -350,6 +350,25 @@ async fn the_policy_lists_only_priced_catalogue_items_and_only_directors_set_it(
     app.stop().await;
 }
 
+/// The `RecoveryDecided` events published so far, oldest first.
+async fn decided_events(app: &TestApp) -> Vec<pb::RecoveryDecided> {
+    let mut feed = app
+        .client()
+        .subscribe(req(&app.admin, pb::SubscribeRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut out = Vec::new();
+    while let Ok(Ok(Some(r))) =
+        tokio::time::timeout(Duration::from_millis(400), feed.message()).await
+    {
+        if let Some(pb::scheduling_event::Kind::RecoveryDecided(d)) = r.event.unwrap().kind {
+            out.push(d);
+        }
+    }
+    out
+}
+
 async fn decide(
     app: &TestApp,
     token: &str,
@@ -490,6 +509,17 @@ async fn the_director_gives_a_giftable_item_at_its_list_price_and_it_joins_the_r
             .iter()
             .any(|e| e.exam_item_id == f.items[1].exam_item_id && e.complimentary)
     );
+    // Published once, with what figures need.
+    let events = decided_events(&app).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let ev = &events[0];
+    assert_eq!(ev.case_id, case.case_id);
+    assert_eq!(ev.decision, pb::RecoveryDecision::Granted as i32);
+    assert_eq!(ev.value.as_ref().unwrap().minor_units, 8_000);
+    assert_eq!(ev.cost_bearer, format!("branch:{branch}"));
+    assert_eq!(ev.delivery, pb::GiftDelivery::OnRoute as i32);
+    assert_eq!(ev.breached_at, case.breached_at);
+    assert_eq!(ev.customer.as_ref().unwrap().phone_masked, "139****0001");
     // The queue is empty; a retry answers the same; a second gift is refused by default.
     assert!(due(&app, &director, &branch).await.is_empty());
     let again = decide(
@@ -667,6 +697,15 @@ async fn a_case_without_a_gift_records_why_and_takes_no_second_decision(backend:
     .await
     .unwrap();
     assert_eq!(again.decided_at, done.decided_at);
+    let events = decided_events(&app).await;
+    assert_eq!(
+        events.len(),
+        1,
+        "one decision, one event, retries included: {events:?}"
+    );
+    assert_eq!(events[0].decision, pb::RecoveryDecision::NotGiven as i32);
+    assert_eq!(events[0].reason, pb::NotGivenReason::CustomerLeft as i32);
+    assert!(events[0].value.is_none());
 
     app.stop().await;
 }
