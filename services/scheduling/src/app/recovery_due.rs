@@ -199,9 +199,9 @@ impl Scheduling {
         }
         let attempt = async {
             if decision == Decision::Granted {
-                self.grant_on_case(p, role, &cmd).await
+                self.grant_on_case(p, role, &case, &cmd).await
             } else {
-                self.decline_case(p, role, &cmd, decision).await
+                self.decline_case(p, role, &case, &cmd, decision).await
             }
         };
         match attempt.await {
@@ -254,15 +254,15 @@ impl Scheduling {
         &self,
         p: &Principal,
         role: Role,
+        case: &Case,
         cmd: &DecideCommand,
         decision: Decision,
     ) -> Result<()> {
-        let mut conn = self.conn().await?;
-        let case = self.open_case_in_scope(&mut conn, p, &cmd.case_id).await?;
-        let policy = self.policy_of(&mut conn, &case.branch_id).await?;
-        drop(conn);
+        let policy = self
+            .policy_of(&mut *self.conn().await?, &case.branch_id)
+            .await?;
         case.check_authority(role, self.clock.now())?;
-        recovery::check_decidable(&case, 0, &policy, decision)?;
+        recovery::check_decidable(case, 0, &policy, decision)?;
         let decided = Decided {
             decision,
             by: p.subject.clone(),
@@ -277,7 +277,7 @@ impl Scheduling {
                     "the case was decided meanwhile".into(),
                 ));
             }
-            self.publish_decided(&mut tx, &case, &decided, None).await?;
+            self.publish_decided(&mut tx, case, &decided, None).await?;
             super::audit(
                 &mut tx,
                 &case.appointment_id,
@@ -299,14 +299,19 @@ impl Scheduling {
         Ok(())
     }
 
-    async fn grant_on_case(&self, p: &Principal, role: Role, cmd: &DecideCommand) -> Result<()> {
+    async fn grant_on_case(
+        &self,
+        p: &Principal,
+        role: Role,
+        case: &Case,
+        cmd: &DecideCommand,
+    ) -> Result<()> {
         let mut conn = self.conn().await?;
-        let case = self.open_case_in_scope(&mut conn, p, &cmd.case_id).await?;
         let policy = self.policy_of(&mut conn, &case.branch_id).await?;
         let gifts = store::recovery::gifts(&mut conn, &case.id).await?;
         drop(conn);
         case.check_authority(role, self.clock.now())?;
-        recovery::check_decidable(&case, gifts.len(), &policy, Decision::Granted)?;
+        recovery::check_decidable(case, gifts.len(), &policy, Decision::Granted)?;
         let item_id = &cmd.input.exam_item_id;
         if !policy.giftable_item_ids.contains(item_id) {
             return Err(Error::FailedPrecondition(format!(
@@ -373,8 +378,8 @@ impl Scheduling {
             }
             // Counted under the case's row lock, so two deciders cannot both give the last.
             let given = store::recovery::gifts(&mut tx, &case.id).await?.len();
-            recovery::check_decidable(&case, given, &policy, Decision::Granted)?;
-            store::recovery::insert_gift(&mut tx, &gift, &case).await?;
+            recovery::check_decidable(case, given, &policy, Decision::Granted)?;
+            store::recovery::insert_gift(&mut tx, &gift, case).await?;
             let decided = Decided {
                 decision: Decision::Granted,
                 by: p.subject.clone(),
@@ -382,7 +387,7 @@ impl Scheduling {
                 reason: None,
                 note: String::new(),
             };
-            self.publish_decided(&mut tx, &case, &decided, Some(&gift))
+            self.publish_decided(&mut tx, case, &decided, Some(&gift))
                 .await?;
             if delivery == Delivery::OnRoute {
                 self.write_grant(&mut tx, p, &current, &next, &on_route, &item)

@@ -160,7 +160,8 @@ impl Scheduling {
                     .and_then(|e| e.breached_at);
             }
             // The wait just ended may be the one that took the visit past its promise.
-            self.visit_breach_if_broken(&mut tx, &branch, &called, now)
+            let entries = store::visits::of_appointment(&mut tx, &called.appointment_id).await?;
+            self.visit_breach_if_broken(&mut tx, &branch, &called, &entries, now)
                 .await?;
             audit(
                 &mut tx,
@@ -354,7 +355,7 @@ impl Scheduling {
                     continue;
                 };
                 if self
-                    .visit_breach_if_broken(&mut tx, &branch, waiting, now)
+                    .visit_breach_if_broken(&mut tx, &branch, waiting, &entries, now)
                     .await?
                 {
                     flagged += 1;
@@ -416,17 +417,18 @@ impl Scheduling {
 
     /// In `tx`: if the waits of `entry`'s visit, added up, have broken the branch's
     /// whole-visit promise and nobody flagged it yet, flags the visit and publishes the
-    /// breach, naming `entry` (the wait the customer is in, or was just called from).
+    /// breach, naming `entry` (the wait the customer is in, or was just called from);
+    /// `entries` are the visit's, as `tx` sees them.
     /// Once per visit, however many sweepers and stations race.
     async fn visit_breach_if_broken(
         &self,
         tx: &mut Tx,
         branch: &Branch,
         entry: &QueueEntry,
+        entries: &[QueueEntry],
         now: Timestamp,
     ) -> Result<bool> {
-        let entries = store::visits::of_appointment(tx, &entry.appointment_id).await?;
-        if !visit::visit_promise_broken(&entries, now, branch.visit_wait_promise_minutes) {
+        if !visit::visit_promise_broken(entries, now, branch.visit_wait_promise_minutes) {
             return Ok(false);
         }
         if !store::visits::flag_visit_breach(tx, &entry.appointment_id, now).await? {
@@ -435,7 +437,7 @@ impl Scheduling {
         let apt = store::appointments::get(tx, &entry.appointment_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("appointment {}", entry.appointment_id)))?;
-        let waited = visit::whole_minutes(visit::visit_waited(&entries, now));
+        let waited = visit::whole_minutes(visit::visit_waited(entries, now));
         tracing::info!(appointment = %apt.id, waited_minutes = waited, "whole-visit wait promise breached");
         let kind = events::Kind::WaitPromiseBreached(pb::WaitPromiseBreached {
             appointment_id: apt.id.clone(),
