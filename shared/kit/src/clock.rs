@@ -78,6 +78,14 @@ pub fn to_proto(ts: Timestamp) -> prost_types::Timestamp {
     }
 }
 
+/// The microseconds of a protobuf timestamp, as [`to_micros`] stores them; saturates
+/// rather than overflowing on nonsense from the wire.
+pub fn proto_micros(t: &prost_types::Timestamp) -> i64 {
+    t.seconds
+        .saturating_mul(1_000_000)
+        .saturating_add(i64::from(t.nanos) / 1000)
+}
+
 /// A protobuf timestamp for stored microseconds.
 pub fn micros_to_proto(micros: i64) -> prost_types::Timestamp {
     to_proto(from_micros(micros))

@@ -7,6 +7,7 @@ use service_kit::clock::to_proto;
 pub use crate::app::wire::*;
 use crate::{
     app::{Detail, Figures},
+    domain::recovery_figures::{CostLine, RecoveryFigures},
     domain::{recovery::Compensation, sla::Policy, timeline::Entry, work_order::WorkOrder},
 };
 
@@ -141,5 +142,38 @@ pub fn figures_out(f: &Figures) -> pb::Figures {
         visits: f.visits,
         complaints_per_10k_visits: f.complaints_per_10k_visits,
         mean_satisfaction: f.mean_satisfaction.unwrap_or(0.0),
+    }
+}
+
+fn cost_lines(lines: &[CostLine]) -> Vec<pb::CostLine> {
+    lines
+        .iter()
+        .map(|l| pb::CostLine {
+            key: l.key.clone(),
+            gifts: l.gifts,
+            total: Some(common::Money {
+                currency_code: l.currency.clone(),
+                minor_units: l.total_minor,
+            }),
+        })
+        .collect()
+}
+
+/// Recovery figures on the wire.
+pub fn recovery_figures_out(f: &RecoveryFigures) -> pb::RecoveryFigures {
+    pb::RecoveryFigures {
+        exam_item_breaches: f.exam_item_breaches,
+        whole_visit_breaches: f.whole_visit_breaches,
+        cases: f.cases,
+        gifts_during_wait: f.gifts_during_wait,
+        vouchers: f.vouchers,
+        declined_by_customer: f.declined_by_customer,
+        not_given_by_reason: counts(&f.not_given_by_reason, "NOT_GIVEN_REASON_"),
+        decided_late: f.decided_late,
+        overdue_undecided: f.overdue_undecided,
+        median_minutes_to_decision: f.median_minutes_to_decision,
+        cost_by_branch: cost_lines(&f.cost_by_branch),
+        cost_by_decider: cost_lines(&f.cost_by_decider),
+        cost_by_bearer: cost_lines(&f.cost_by_bearer),
     }
 }

@@ -484,6 +484,26 @@ impl ComplaintsService for Api {
         })
     }
 
+    async fn get_recovery_figures(
+        &self,
+        req: Request<pb::GetRecoveryFiguresRequest>,
+    ) -> Reply<pb::GetRecoveryFiguresResponse> {
+        let p = principal(&req)?;
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let period = period(r.period, &mut v);
+        edge::region_path(&mut v, &r.region_path, "region_path");
+        edge::optional_id(&mut v, &r.branch_id, "branch_id");
+        v.into_result()?;
+        let f = self
+            .app
+            .recovery_figures(&p, period.expect("checked"), &r.region_path, &r.branch_id)
+            .await?;
+        ok(pb::GetRecoveryFiguresResponse {
+            figures: Some(recovery_figures_out(&f)),
+        })
+    }
+
     async fn get_scorecard(
         &self,
         req: Request<pb::GetScorecardRequest>,

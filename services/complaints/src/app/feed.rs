@@ -1,30 +1,42 @@
-//! The consumer of scheduling's events: a broken wait promise opens a service-recovery
-//! case at the branch, a completed visit counts towards complaints per 10,000 visits, a
-//! changed branch refreshes the local copy. The position is claimed in the same
+//! The consumer of scheduling's events: broken wait promises and the branch's recovery
+//! decisions feed the recovery figures (the case itself is decided in scheduling, on the
+//! spot, not as a work order), a completed visit counts towards complaints per 10,000
+//! visits, a changed branch refreshes the local copy. The position is claimed in the same
 //! transaction as the effect, so each event takes effect once across restarts of either
 //! service and across replicas.
 
 use hospital_proto::scheduling::{self as sched, scheduling_event::Kind};
 use jiff::tz::TimeZone;
 use service_kit::{
-    Error, Result,
-    clock::{from_micros, to_micros},
+    Result,
+    clock::{from_micros, proto_micros, to_micros},
     db::retry,
     events::{self as kit_events, begin_claimed},
-    ids::new_id,
 };
 
-use super::{Complaints, events, timers::SYSTEM};
+use super::Complaints;
 use crate::{
-    domain::{
-        vocab::{Category, Channel, Kind as WoKind, Severity},
-        work_order::{CachedBranch, CustomerInfo, Opening, open},
+    domain::work_order::CachedBranch,
+    store::{
+        self,
+        recovery_figures::{self as rec, Place},
     },
-    store,
 };
 
-/// What an event changes here, besides opening cases.
+/// What an event changes here.
 enum Effect {
+    /// A broken wait promise, and the recovery case it opened.
+    Breach {
+        place: Place,
+        breach: rec::Breach,
+        opened: Option<rec::Case>,
+    },
+    /// A decision on a recovery case.
+    Decision {
+        place: Place,
+        case: rec::Case,
+        decision: rec::Decision,
+    },
     /// One more completed visit at a branch on a day.
     Visit { branch: CachedBranch, day: String },
     /// A fresh copy of a branch.
@@ -50,11 +62,16 @@ impl Complaints {
     /// Applies one event, at most once.
     pub async fn apply_scheduling_event(&self, event: sched::SchedulingEvent) -> Result<()> {
         let position = event.position;
-        let at = event
-            .occurred_at
-            .map(|t| from_micros(t.seconds * 1_000_000 + i64::from(t.nanos) / 1000));
+        let at = event.occurred_at.map(|t| from_micros(proto_micros(&t)));
         match event.kind {
-            Some(Kind::WaitPromiseBreached(b)) => self.open_recovery_case(position, b).await,
+            Some(Kind::WaitPromiseBreached(b)) => {
+                let place = self.place(&event.branch_id).await?;
+                self.claimed(position, &breach_effect(place, b)).await
+            }
+            Some(Kind::RecoveryDecided(d)) => {
+                let place = self.place(&event.branch_id).await?;
+                self.claimed(position, &decision_effect(place, d)).await
+            }
             Some(Kind::VisitCompleted(_)) => {
                 let day = at
                     .unwrap_or_else(|| self.now())
@@ -83,6 +100,15 @@ impl Complaints {
         }
     }
 
+    async fn place(&self, branch_id: &str) -> Result<Place> {
+        let b = self.branch_by_id(branch_id).await?.info;
+        Ok(Place {
+            branch_id: b.id.clone(),
+            province: b.province.clone(),
+            region_path: b.region_path(),
+        })
+    }
+
     /// Applies `effect` in a transaction that claims `position`; nothing when it was
     /// applied before.
     async fn claimed(&self, position: u64, effect: &Effect) -> Result<()> {
@@ -99,114 +125,111 @@ impl Complaints {
                         .await?;
                 }
                 Effect::Branch(fresh) => store::branches::upsert(&mut tx, fresh, now).await?,
+                Effect::Breach {
+                    place,
+                    breach,
+                    opened,
+                } => rec::add_breach(&mut tx, place, breach, opened.as_ref()).await?,
+                Effect::Decision {
+                    place,
+                    case,
+                    decision,
+                } => rec::add_decision(&mut tx, position, place, case, decision).await?,
             }
             tx.commit().await?;
             Ok(())
         })
         .await
     }
+}
 
-    /// One case per visit: the first broken promise opens it, due for the branch
-    /// director's decision; later ones (another item of the same visit) are added to its
-    /// timeline.
-    async fn open_recovery_case(&self, position: u64, b: sched::WaitPromiseBreached) -> Result<()> {
-        let branch_ref = b.branch.clone().unwrap_or_default();
-        let mut conn = self.conn().await?;
-        let branch = self.branch(&mut conn, &branch_ref.branch_id).await?;
-        drop(conn);
-        let policy = self.policy(Severity::High).await?;
-        let now = self.now();
-        let customer = b.customer.clone().unwrap_or_default();
-        let source = format!("visit:{}", b.appointment_id);
-        let summary = if b.scope == sched::WaitScope::WholeVisit as i32 {
-            format!(
-                "Wait promise broken: {} minutes of waiting over the visit, past the {} promised",
-                b.waited_minutes, b.promise_minutes
-            )
-        } else {
-            format!(
-                "Wait promise broken: {} waited past {} minutes",
-                b.exam_item_name, b.promise_minutes
-            )
-        };
-        let opening = Opening {
-            request_id: format!("auto:{source}"),
-            channel: Channel::Automatic,
-            kind: WoKind::Complaint,
-            category: Category::WaitingTime,
-            severity: Severity::High,
-            customer: CustomerInfo {
-                customer_id: customer.customer_id.clone(),
-                name: customer.name.clone(),
-                phone: String::new(),
-                masked: customer.phone_masked.clone(),
-            },
-            branch: branch.info.clone(),
-            appointment_id: b.appointment_id.clone(),
-            staff_ids: Vec::new(),
-            summary,
-            description: format!(
-                "Opened automatically when the wait for {} passed the branch's promise of {} \
-                 minutes. Awaiting the branch director's decision on service recovery \
-                 (a complimentary exam item).",
-                b.exam_item_name, b.promise_minutes
-            ),
-            source: Some(source.clone()),
-        };
-        let wo = open(new_id("wo"), opening, &policy, &branch.calendar, now);
-        let claimed_now = to_micros(now);
-        let opened = retry(|| async {
-            let Some(mut tx) = begin_claimed(&self.db, CONSUMER, position, claimed_now).await?
-            else {
-                return Ok(None);
-            };
-            let line = format!(
-                "{} (entry {}) waited past the {}-minute promise",
-                b.exam_item_name, b.entry_id, b.promise_minutes
-            );
-            let result = match store::work_orders::insert(&mut tx, &wo).await? {
-                Some(seq) => {
-                    let mut wo = wo.clone();
-                    wo.seq = seq;
-                    store::timeline::append(
-                        &mut tx,
-                        &wo.id,
-                        now,
-                        SYSTEM,
-                        "opened",
-                        &format!(
-                            "service-recovery case: {line}; awaiting the branch director's decision"
-                        ),
-                    )
-                    .await?;
-                    events::publish(&mut tx, &wo, now, events::opened(&wo)).await?;
-                    Some(wo)
-                }
-                None => {
-                    let existing = store::work_orders::by_source(&mut tx, &source)
-                        .await?
-                        .ok_or_else(|| Error::Aborted("case being opened concurrently".into()))?;
-                    store::timeline::append(
-                        &mut tx,
-                        &existing.id,
-                        now,
-                        SYSTEM,
-                        "wait_promise_breached",
-                        &line,
-                    )
-                    .await?;
-                    None
-                }
-            };
-            tx.commit().await?;
-            Ok(result)
-        })
-        .await?;
-        if let Some(wo) = opened {
-            self.outbox.notify();
-            tracing::info!(work_order = %wo.id, number = %wo.number(), appointment = %wo.appointment_id, "service-recovery case opened");
-        }
-        Ok(())
+/// `WHOLE_VISIT` for `WAIT_SCOPE_WHOLE_VISIT`: an enum's wire name without its prefix.
+fn bare(wire: &str, prefix: &str) -> String {
+    wire.strip_prefix(prefix).unwrap_or(wire).to_owned()
+}
+
+fn micros(t: Option<prost_types::Timestamp>) -> i64 {
+    t.as_ref().map(proto_micros).unwrap_or(0)
+}
+
+fn scope_name(scope: i32) -> String {
+    // Producers older than the field meant a per-item promise.
+    match sched::WaitScope::try_from(scope) {
+        Ok(sched::WaitScope::WholeVisit) => "WHOLE_VISIT".into(),
+        _ => "EXAM_ITEM".into(),
+    }
+}
+
+fn breach_effect(place: Place, b: sched::WaitPromiseBreached) -> Effect {
+    let scope = scope_name(b.scope);
+    let breached_at = micros(b.breached_at);
+    let opened = (!b.recovery_case_id.is_empty()).then(|| rec::Case {
+        case_id: b.recovery_case_id.clone(),
+        appointment_id: b.appointment_id.clone(),
+        trigger: scope.clone(),
+        breached_at,
+        decide_by: micros(b.decide_by),
+    });
+    Effect::Breach {
+        place,
+        breach: rec::Breach {
+            appointment_id: b.appointment_id,
+            entry_id: b.entry_id,
+            scope,
+            breached_at,
+        },
+        opened,
+    }
+}
+
+fn decision_effect(place: Place, d: sched::RecoveryDecided) -> Effect {
+    let name = |r: Option<&str>, prefix: &str| r.map(|n| bare(n, prefix)).unwrap_or_default();
+    let decision = name(
+        sched::RecoveryDecision::try_from(d.decision)
+            .ok()
+            .map(|e| e.as_str_name()),
+        "RECOVERY_DECISION_",
+    );
+    let reason = if decision == "NOT_GIVEN" {
+        name(
+            sched::NotGivenReason::try_from(d.reason)
+                .ok()
+                .map(|e| e.as_str_name()),
+            "NOT_GIVEN_REASON_",
+        )
+    } else {
+        String::new()
+    };
+    let delivery = if decision == "GRANTED" {
+        name(
+            sched::GiftDelivery::try_from(d.delivery)
+                .ok()
+                .map(|e| e.as_str_name()),
+            "GIFT_DELIVERY_",
+        )
+    } else {
+        String::new()
+    };
+    let value = d.value.unwrap_or_default();
+    Effect::Decision {
+        place,
+        case: rec::Case {
+            case_id: d.case_id,
+            appointment_id: d.appointment_id,
+            trigger: scope_name(d.trigger),
+            breached_at: micros(d.breached_at),
+            decide_by: micros(d.decide_by),
+        },
+        decision: rec::Decision {
+            decided_at: micros(d.decided_at),
+            decision,
+            reason,
+            delivery,
+            decided_by: d.decided_by,
+            cost_bearer: d.cost_bearer,
+            currency: value.currency_code,
+            value_minor: value.minor_units,
+        },
     }
 }
 

@@ -9,8 +9,14 @@ use service_kit::{Error, Result, auth::Principal};
 
 use super::{Complaints, roles};
 use crate::{
-    domain::figures::{percent, score},
-    store::figures::{self as agg, Counts, GroupBy, Quantiles},
+    domain::{
+        figures::{percent, score},
+        recovery_figures::RecoveryFigures,
+    },
+    store::{
+        figures::{self as agg, Counts, GroupBy, Quantiles},
+        recovery_figures::{self as rec, CostKey},
+    },
 };
 
 /// The longest period one query covers.
@@ -170,6 +176,30 @@ impl Complaints {
             quantiles.get("").copied().unwrap_or_default(),
             visits.get("").copied().unwrap_or_default(),
         ))
+    }
+
+    /// Service recovery in the caller's scope, optionally narrowed: breaches and cases by
+    /// breach time, decisions and costs by decision time.
+    pub async fn recovery_figures(
+        &self,
+        p: &Principal,
+        period: Period,
+        region_path: &str,
+        branch_id: &str,
+    ) -> Result<RecoveryFigures> {
+        p.require_role(roles::FIGURES, "read figures")?;
+        self.check_narrowing(p, branch_id, region_path).await?;
+        let s = self.scope_of(p, period, region_path, branch_id)?;
+        let mut conn = self.conn().await?;
+        let mut f = RecoveryFigures::default();
+        f.add_breaches(&rec::breaches(&mut conn, &s).await?);
+        f.add_decisions(&rec::decisions(&mut conn, &s).await?);
+        let cases = rec::cases(&mut conn, &s).await?;
+        f.add_cases(&cases, service_kit::clock::to_micros(self.now()));
+        f.cost_by_branch = rec::costs(&mut conn, &s, CostKey::Branch).await?;
+        f.cost_by_decider = rec::costs(&mut conn, &s, CostKey::Decider).await?;
+        f.cost_by_bearer = rec::costs(&mut conn, &s, CostKey::Bearer).await?;
+        Ok(f)
     }
 
     /// One line per province (or city) in the caller's scope, best score first.

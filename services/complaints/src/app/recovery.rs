@@ -1,7 +1,8 @@
-//! Service recovery: a grant recorded on the work order with its authoriser and cost
-//! bearer, counted against the customer's yearly cap in the same transaction; a
-//! complimentary item then added to the visit by scheduling, exactly once — the grant's id
-//! is the idempotency key of every attempt, and only one attempt can settle it.
+//! Compensation on a work order: a voucher or a refund recorded with its authoriser and
+//! cost bearer, counted against the customer's yearly cap in the same transaction. Exam
+//! items are given in scheduling (`DecideRecovery`); complimentary items granted here
+//! before that change are still delivered to their visit by the sweeper, exactly once —
+//! the grant's id is the idempotency key of every attempt, and only one can settle it.
 
 use hospital_proto::{common, complaints as pb};
 use jiff::SignedDuration;
@@ -45,10 +46,7 @@ impl Complaints {
         let mut conn = self.conn().await?;
         let wo = self.visible(&mut conn, p, &cmd.work_order_id).await?;
         drop(conn);
-        let kind = with_request_id(
-            &cmd.request_id,
-            validate(&cmd.grant, &self.limits, &wo.appointment_id),
-        )?;
+        let kind = with_request_id(&cmd.request_id, validate(&cmd.grant, &self.limits))?;
         let lookup = || async {
             store::compensations::by_request_id(&mut *self.conn().await?, &cmd.request_id).await
         };

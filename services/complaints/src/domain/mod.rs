@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod figures;
 pub mod lifecycle;
 pub mod recovery;
+pub mod recovery_figures;
 pub mod sla;
 pub mod timeline;
 pub mod vocab;

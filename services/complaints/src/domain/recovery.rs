@@ -55,11 +55,7 @@ pub struct Grant {
 }
 
 /// Checks the grant's own fields.
-pub fn validate(
-    g: &Grant,
-    limits: &Limits,
-    appointment_id: &str,
-) -> Result<CompensationKind, RuleError> {
+pub fn validate(g: &Grant, limits: &Limits) -> Result<CompensationKind, RuleError> {
     let mut v = Violations::new();
     v.check(g.kind.is_some(), "kind", "required");
     v.check(
@@ -82,9 +78,13 @@ pub fn validate(
     );
     service_kit::rules::note(&mut v, "note", &g.note, 2000, false);
     check(v)?;
-    if item && appointment_id.is_empty() {
+    if item {
+        // An exam item has one way in: the branch's decision in scheduling, from its
+        // giftable list at the catalogue price, one per visit unless the branch allows
+        // more. A second way with a typed value would undo all three.
         return Err(RuleError::Precondition(
-            "a complimentary item is added to a visit, and this work order names no appointment"
+            "an exam item is given through scheduling's DecideRecovery, from the branch's \
+             giftable items at their list price; a work order grants vouchers and refunds"
                 .into(),
         ));
     }
@@ -260,7 +260,7 @@ mod tests {
             exam_item_id: String::new(),
             note: String::new(),
         };
-        let Err(RuleError::Invalid(v)) = validate(&g, &l, "apt_1") else {
+        let Err(RuleError::Invalid(v)) = validate(&g, &l) else {
             panic!("accepted")
         };
         let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
@@ -274,14 +274,17 @@ mod tests {
             exam_item_id: "ei_1".into(),
             ..g
         };
-        assert!(matches!(
-            validate(&ok, &l, ""),
-            Err(RuleError::Precondition(_))
-        ));
-        assert_eq!(
-            validate(&ok, &l, "apt_1").unwrap(),
-            CompensationKind::ComplimentaryItem
-        );
+        // Well formed, and still refused: items are given in scheduling, at their price.
+        let Err(RuleError::Precondition(why)) = validate(&ok, &l) else {
+            panic!("an item granted on a work order")
+        };
+        assert!(why.contains("DecideRecovery"), "{why}");
+        let voucher = Grant {
+            kind: Some(CompensationKind::Voucher),
+            exam_item_id: String::new(),
+            ..ok
+        };
+        assert_eq!(validate(&voucher, &l).unwrap(), CompensationKind::Voucher);
         assert_eq!(amount(12_345), "123.45");
     }
 }

@@ -108,19 +108,24 @@ pub struct Quantiles {
 }
 
 fn base(s: &Scope) -> Where {
+    within(s, "created_at")
+}
+
+/// Rows of the scope, narrowed as asked, whose `column` (micros) falls in the period.
+pub(crate) fn within(s: &Scope, column: &'static str) -> Where {
     let mut w = Where::default();
     w.in_scope("branch_id", "region_path", &s.scope)
         .under_region("region_path", &s.region_path)
         .eq("branch_id", &s.branch_id);
-    // Computed integers, not input: safe to write into the statement.
+    // Computed integers and a constant column name, not input: safe in the statement.
     w.raw(&format!(
-        "created_at >= {} AND created_at < {}",
+        "{column} >= {} AND {column} < {}",
         s.from_micros, s.to_micros
     ));
     w
 }
 
-fn count(r: &sqlx::any::AnyRow, col: &str) -> sqlx::Result<u64> {
+pub(crate) fn count(r: &sqlx::any::AnyRow, col: &str) -> sqlx::Result<u64> {
     Ok(r.try_get::<Option<i64>, _>(col)?.unwrap_or(0).max(0) as u64)
 }
 

@@ -5,6 +5,7 @@ pub mod branches;
 pub mod compensations;
 pub mod figures;
 pub mod policies;
+pub mod recovery_figures;
 pub mod timeline;
 pub mod work_orders;
 

@@ -95,7 +95,6 @@ pub struct Fixture {
     pub guangzhou: sched::Branch,
     pub shanghai: sched::Branch,
     pub package: sched::Package,
-    pub ecg: sched::ExamItem,
     /// Not in the package: what a director gives.
     pub ultrasound: sched::ExamItem,
 }
@@ -136,7 +135,6 @@ pub async fn fixture(s: &Suite) -> Fixture {
         guangzhou,
         shanghai,
         package,
-        ecg,
         ultrasound,
     }
 }

@@ -521,14 +521,14 @@ impl Scheduling {
     }
 
     /// In `tx`, with a breach just flagged: opens the visit's recovery case unless it has
-    /// one, due within the branch's decision window.
+    /// one, due within the branch's decision window. Returns the case when this opened it.
     pub(crate) async fn open_recovery_case(
         &self,
         tx: &mut Tx,
         apt: &Appointment,
         trigger: Trigger,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<Option<Case>> {
         let policy = store::recovery::policy(tx, &apt.branch_id)
             .await?
             .unwrap_or_else(|| Policy::default_for(&apt.branch_id));
@@ -541,10 +541,11 @@ impl Scheduling {
             now,
             &policy,
         );
-        if store::recovery::open(tx, &case).await? {
-            tracing::info!(appointment = %apt.id, case = %case.id, "recovery due");
+        if !store::recovery::open(tx, &case).await? {
+            return Ok(None);
         }
-        Ok(())
+        tracing::info!(appointment = %apt.id, case = %case.id, "recovery due");
+        Ok(Some(case))
     }
 
     /// The items `ids` names, in order; NOT_FOUND naming the first that is not in the

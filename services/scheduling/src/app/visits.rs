@@ -396,6 +396,9 @@ impl Scheduling {
             .await?
             .ok_or_else(|| Error::NotFound(format!("appointment {}", entry.appointment_id)))?;
         tracing::info!(appointment = %apt.id, item = %entry.exam_item_id, "wait promise breached");
+        let case = self
+            .open_recovery_case(tx, &apt, Trigger::ExamItem, now)
+            .await?;
         let kind = events::Kind::WaitPromiseBreached(pb::WaitPromiseBreached {
             appointment_id: apt.id.clone(),
             entry_id: entry.id.clone(),
@@ -408,10 +411,10 @@ impl Scheduling {
             breached_at: Some(to_proto(now)),
             scope: pb::WaitScope::ExamItem as i32,
             waited_minutes: entry.waited_minutes(until),
+            recovery_case_id: case.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
+            decide_by: case.as_ref().map(|c| to_proto(c.decide_by)),
         });
         events::publish_for(tx, &apt, now, kind).await?;
-        self.open_recovery_case(tx, &apt, Trigger::ExamItem, now)
-            .await?;
         Ok(true)
     }
 
@@ -439,6 +442,9 @@ impl Scheduling {
             .ok_or_else(|| Error::NotFound(format!("appointment {}", entry.appointment_id)))?;
         let waited = visit::whole_minutes(visit::visit_waited(entries, now));
         tracing::info!(appointment = %apt.id, waited_minutes = waited, "whole-visit wait promise breached");
+        let case = self
+            .open_recovery_case(tx, &apt, Trigger::WholeVisit, now)
+            .await?;
         let kind = events::Kind::WaitPromiseBreached(pb::WaitPromiseBreached {
             appointment_id: apt.id.clone(),
             entry_id: entry.id.clone(),
@@ -451,10 +457,10 @@ impl Scheduling {
             breached_at: Some(to_proto(now)),
             scope: pb::WaitScope::WholeVisit as i32,
             waited_minutes: waited,
+            recovery_case_id: case.as_ref().map(|c| c.id.clone()).unwrap_or_default(),
+            decide_by: case.as_ref().map(|c| to_proto(c.decide_by)),
         });
         events::publish_for(tx, &apt, now, kind).await?;
-        self.open_recovery_case(tx, &apt, Trigger::WholeVisit, now)
-            .await?;
         Ok(true)
     }
 

@@ -381,6 +381,10 @@ async fn short_waits_that_add_up_past_the_whole_visit_promise_raise_one_breach(b
                 "names the wait the customer is in"
             );
             assert_eq!(b.customer.as_ref().unwrap().phone_masked, "139****0001");
+            // It opened the visit's recovery case, due in the default ten minutes.
+            assert!(b.recovery_case_id.starts_with("rc_"), "{b:?}");
+            let (at, by) = (b.breached_at.unwrap(), b.decide_by.unwrap());
+            assert_eq!(by.seconds - at.seconds, 600);
         }
         seen.extend(found);
         let called = call(&app, &station, &f.branch.branch_id, &waiting.exam_item_id)

@@ -39,6 +39,8 @@ async fn periods_outside_years_1_to_9999_or_off_the_calendar_are_refused_naming_
     let fields = [
         ("GetFigures", "period.from"),
         ("GetFigures", "period.to"),
+        ("GetRecoveryFigures", "period.from"),
+        ("GetRecoveryFigures", "period.to"),
         ("GetScorecard", "period.from"),
         ("GetScorecard", "period.to"),
     ];
@@ -49,6 +51,16 @@ async fn periods_outside_years_1_to_9999_or_off_the_calendar_are_refused_naming_
                 .get_figures(req(
                     &t,
                     pb::GetFiguresRequest {
+                        period,
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .map(|_| ()),
+            "GetRecoveryFigures" => c
+                .get_recovery_figures(req(
+                    &t,
+                    pb::GetRecoveryFiguresRequest {
                         period,
                         ..Default::default()
                     },

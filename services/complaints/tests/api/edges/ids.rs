@@ -41,6 +41,7 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("GrantCompensation", "work_order_id"),
     ("GrantCompensation", "exam_item_id"),
     ("GetFigures", "branch_id"),
+    ("GetRecoveryFigures", "branch_id"),
     ("Subscribe", "branch_id"),
 ];
 

@@ -31,7 +31,6 @@ struct Ids {
     work_order: String,
     branch: String,
     appointment: String,
-    item: String,
 }
 
 impl Ids {
@@ -43,7 +42,6 @@ impl Ids {
             work_order: format!("wo_{hex}"),
             branch: format!("br_{hex}"),
             appointment: format!("apt_{hex}"),
-            item: format!("item_{hex}"),
         }
     }
 }
@@ -59,8 +57,6 @@ async fn known(s: &Suite) -> (Fixture, Ids) {
         work_order: wo.work_order_id,
         branch: f.shenzhen.branch_id.clone(),
         appointment: apt.appointment_id,
-        // Not in the package, so it can be given.
-        item: f.ultrasound.exam_item_id.clone(),
     };
     (f, ids)
 }

@@ -195,23 +195,32 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
             ))
             .await
             .map(|_| ()),
-        "GrantCompensation" => c
-            .grant_compensation(req(
+        "GrantCompensation" => {
+            // A voucher, unless the case sets an item id: then the item kind it belongs
+            // to, which passes the edge and is refused after (items come from scheduling).
+            let exam_item_id = s("exam_item_id", "");
+            let kind = if exam_item_id.is_empty() {
+                pb::CompensationKind::Voucher
+            } else {
+                pb::CompensationKind::ComplimentaryItem
+            };
+            c.grant_compensation(req(
                 t,
                 pb::GrantCompensationRequest {
                     request_id: s("request_id", "edge-grant"),
                     work_order_id: wo,
-                    kind: pb::CompensationKind::ComplimentaryItem as i32,
+                    kind: kind as i32,
                     value: Some(common::Money {
                         currency_code: s("value.currency_code", "CNY"),
                         minor_units: 18_000,
                     }),
-                    exam_item_id: s("exam_item_id", &ids.item),
+                    exam_item_id,
                     note: s("note", "抱歉久等"),
                 },
             ))
             .await
-            .map(|_| ()),
+            .map(|_| ())
+        }
         "SetSlaPolicy" => c
             .set_sla_policy(req(
                 t,
@@ -235,6 +244,17 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
             .get_figures(req(
                 t,
                 pb::GetFiguresRequest {
+                    period: november(),
+                    region_path: s("region_path", ""),
+                    branch_id: s("branch_id", ""),
+                },
+            ))
+            .await
+            .map(|_| ()),
+        "GetRecoveryFigures" => c
+            .get_recovery_figures(req(
+                t,
+                pb::GetRecoveryFiguresRequest {
                     period: november(),
                     region_path: s("region_path", ""),
                     branch_id: s("branch_id", ""),

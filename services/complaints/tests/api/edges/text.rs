@@ -37,6 +37,7 @@ const TEXT_FIELDS: &[(&str, &str, Option<usize>)] = &[
     ("GrantCompensation", "note", Some(2000)),
     ("GrantCompensation", "value.currency_code", None),
     ("GetFigures", "region_path", None),
+    ("GetRecoveryFigures", "region_path", None),
 ];
 
 async fn free_text_that_is_too_long_or_holds_control_characters_is_refused_naming_the_field(

@@ -61,8 +61,8 @@ pub(super) async fn until_due(
     .await
 }
 
-/// The `RecoveryDecided` events published so far, oldest first.
-pub(super) async fn decided_events(app: &TestApp) -> Vec<pb::RecoveryDecided> {
+/// Every event published so far, oldest first.
+async fn all_events(app: &TestApp) -> Vec<pb::scheduling_event::Kind> {
     let mut feed = app
         .client()
         .subscribe(req(&app.admin, pb::SubscribeRequest::default()))
@@ -73,11 +73,33 @@ pub(super) async fn decided_events(app: &TestApp) -> Vec<pb::RecoveryDecided> {
     while let Ok(Ok(Some(r))) =
         tokio::time::timeout(Duration::from_millis(400), feed.message()).await
     {
-        if let Some(pb::scheduling_event::Kind::RecoveryDecided(d)) = r.event.unwrap().kind {
-            out.push(d);
-        }
+        out.extend(r.event.unwrap().kind);
     }
     out
+}
+
+/// The `RecoveryDecided` events published so far, oldest first.
+pub(super) async fn decided_events(app: &TestApp) -> Vec<pb::RecoveryDecided> {
+    all_events(app)
+        .await
+        .into_iter()
+        .filter_map(|k| match k {
+            pb::scheduling_event::Kind::RecoveryDecided(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `WaitPromiseBreached` events published so far, oldest first.
+pub(super) async fn breach_events(app: &TestApp) -> Vec<pb::WaitPromiseBreached> {
+    all_events(app)
+        .await
+        .into_iter()
+        .filter_map(|k| match k {
+            pb::scheduling_event::Kind::WaitPromiseBreached(b) => Some(b),
+            _ => None,
+        })
+        .collect()
 }
 
 pub(super) async fn decide(

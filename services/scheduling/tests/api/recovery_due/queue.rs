@@ -170,6 +170,23 @@ async fn one_case_per_visit_whichever_promise_breaks_and_however_often(backend: 
         pb::WaitScope::WholeVisit as i32,
         "the first breach opened it"
     );
+    // Both breaches are published; only the first names the case it opened.
+    let breaches = breach_events(&app).await;
+    let opened: Vec<_> = breaches
+        .iter()
+        .map(|b| (b.scope, b.recovery_case_id.as_str(), b.decide_by.is_some()))
+        .collect();
+    assert_eq!(
+        opened,
+        [
+            (
+                pb::WaitScope::WholeVisit as i32,
+                cases[0].case_id.as_str(),
+                true
+            ),
+            (pb::WaitScope::ExamItem as i32, "", false),
+        ]
+    );
     app.stop().await;
 }
 
