@@ -140,6 +140,21 @@ impl Where {
         sql.push_str(&tail.replace("{limit}", &format!("${}", self.binds.len() + 1)));
         (sql, &self.binds)
     }
+
+    /// [`finish`](Self::finish) as a query with the filters' values bound; the caller binds
+    /// whatever `tail` adds (the `{limit}`) after them.
+    pub fn query(
+        &self,
+        select: &str,
+        tail: &str,
+    ) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        let (sql, binds) = self.finish(select, tail);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b.as_str());
+        }
+        q
+    }
 }
 
 #[cfg(test)]

@@ -470,14 +470,10 @@ impl ComplaintsService for Api {
     ) -> Reply<pb::GetFiguresResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
-        let mut v = Violations::new();
-        let period = period(r.period, &mut v);
-        edge::region_path(&mut v, &r.region_path, "region_path");
-        edge::optional_id(&mut v, &r.branch_id, "branch_id");
-        v.into_result()?;
+        let period = figures_period(r.period, &r.region_path, &r.branch_id)?;
         let f = self
             .app
-            .figures(&p, period.expect("checked"), &r.region_path, &r.branch_id)
+            .figures(&p, period, &r.region_path, &r.branch_id)
             .await?;
         ok(pb::GetFiguresResponse {
             figures: Some(figures_out(&f)),
@@ -490,14 +486,10 @@ impl ComplaintsService for Api {
     ) -> Reply<pb::GetRecoveryFiguresResponse> {
         let p = principal(&req)?;
         let r = req.into_inner();
-        let mut v = Violations::new();
-        let period = period(r.period, &mut v);
-        edge::region_path(&mut v, &r.region_path, "region_path");
-        edge::optional_id(&mut v, &r.branch_id, "branch_id");
-        v.into_result()?;
+        let period = figures_period(r.period, &r.region_path, &r.branch_id)?;
         let f = self
             .app
-            .recovery_figures(&p, period.expect("checked"), &r.region_path, &r.branch_id)
+            .recovery_figures(&p, period, &r.region_path, &r.branch_id)
             .await?;
         ok(pb::GetRecoveryFiguresResponse {
             figures: Some(recovery_figures_out(&f)),
@@ -560,4 +552,19 @@ impl ComplaintsService for Api {
             |event| pb::SubscribeResponse { event: Some(event) },
         ))
     }
+}
+
+/// The period and the optional narrowing every figures request carries, checked together
+/// so one answer names every bad field.
+fn figures_period(
+    p: Option<pb::Period>,
+    region_path: &str,
+    branch_id: &str,
+) -> Result<crate::app::Period, Status> {
+    let mut v = Violations::new();
+    let period = period(p, &mut v);
+    edge::region_path(&mut v, region_path, "region_path");
+    edge::optional_id(&mut v, branch_id, "branch_id");
+    v.into_result()?;
+    Ok(period.expect("checked"))
 }

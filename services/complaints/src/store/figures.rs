@@ -137,7 +137,7 @@ pub async fn counts(
 ) -> Result<HashMap<String, Vec<Counts>>> {
     let group = by.column();
     let w = base(s);
-    let (sql, binds) = w.finish(
+    let q = w.query(
         &format!(
             "SELECT {group} AS grp, kind, category, status, level, COUNT(*) AS n, \
              CAST(SUM(breached) AS BIGINT) AS breached, \
@@ -151,10 +151,6 @@ pub async fn counts(
         ),
         &by.clause("kind, category, status, level"),
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b.as_str());
-    }
     let rows = q.fetch_all(conn).await?;
     let mut out: HashMap<String, Vec<Counts>> = HashMap::new();
     for r in &rows {
@@ -192,7 +188,7 @@ pub async fn quantiles(
     match backend {
         Backend::Postgres => {
             let w = base(s);
-            let (sql, binds) = w.finish(
+            let q = w.query(
                 &format!(
                     "SELECT {group} AS grp, \
                      percentile_disc(0.5) WITHIN GROUP (ORDER BY acknowledged_at - created_at) AS a50, \
@@ -203,10 +199,6 @@ pub async fn quantiles(
                 ),
                 &by.clause(""),
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for b in binds {
-                q = q.bind(b.as_str());
-            }
             for r in q.fetch_all(conn).await? {
                 let m = |c: &str| -> sqlx::Result<f64> {
                     Ok(r.try_get::<Option<i64>, _>(c)?.unwrap_or(0) as f64 / MINUTE)
@@ -224,17 +216,13 @@ pub async fn quantiles(
         }
         Backend::Sqlite => {
             let w = base(s);
-            let (sql, binds) = w.finish(
+            let q = w.query(
                 &format!(
                     "SELECT {group} AS grp, acknowledged_at - created_at AS a, \
                      resolved_at - created_at AS r FROM work_orders"
                 ),
                 "",
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for b in binds {
-                q = q.bind(b.as_str());
-            }
             let mut samples: HashMap<String, (Vec<f64>, Vec<f64>)> = HashMap::new();
             for r in q.fetch_all(conn).await? {
                 let (acks, resolves) = samples.entry(r.try_get("grp")?).or_default();
@@ -276,15 +264,13 @@ pub async fn visits(
     let from = w.binds().len() + 1;
     w.raw(&format!("day >= ${from} AND day <= ${}", from + 1));
     let group = by.column();
-    let (sql, binds) = w.finish(
-        &format!("SELECT {group} AS grp, CAST(SUM(visits) AS BIGINT) AS n FROM visit_days"),
-        &by.clause(""),
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b.as_str());
-    }
-    q = q.bind(&s.from_day).bind(&s.to_day);
+    let q = w
+        .query(
+            &format!("SELECT {group} AS grp, CAST(SUM(visits) AS BIGINT) AS n FROM visit_days"),
+            &by.clause(""),
+        )
+        .bind(&s.from_day)
+        .bind(&s.to_day);
     let mut out = HashMap::new();
     for r in q.fetch_all(conn).await? {
         out.insert(r.try_get::<String, _>("grp")?, count(&r, "n")?);

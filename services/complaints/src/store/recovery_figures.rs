@@ -173,14 +173,10 @@ pub async fn breaches(conn: &mut AnyConnection, s: &Scope) -> Result<Vec<(String
 /// The period's cases (by breach time): breach, deadline and first decision.
 pub async fn cases(conn: &mut AnyConnection, s: &Scope) -> Result<Vec<CaseTimes>> {
     let w = within(s, "breached_at");
-    let (sql, binds) = w.finish(
+    let q = w.query(
         "SELECT breached_at, decide_by, decided_at FROM recovery_cases",
         "",
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b.as_str());
-    }
     let rows = q.fetch_all(conn).await?;
     rows.iter()
         .map(|r| {
@@ -213,17 +209,13 @@ pub async fn costs(conn: &mut AnyConnection, s: &Scope, key: CostKey) -> Result<
     let col = key.column();
     let mut w = within(s, "decided_at");
     w.raw("decision = 'GRANTED'");
-    let (sql, binds) = w.finish(
+    let q = w.query(
         &format!(
             "SELECT {col} AS k, currency, COUNT(*) AS n, CAST(SUM(value_minor) AS BIGINT) AS total \
              FROM recovery_decisions"
         ),
         &format!("GROUP BY {col}, currency ORDER BY total DESC, k"),
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b.as_str());
-    }
     let rows = q.fetch_all(conn).await?;
     rows.iter()
         .map(|r| {
@@ -267,11 +259,7 @@ async fn grouped(
     group: &str,
 ) -> Result<Vec<(String, u64)>> {
     let w = within(s, time);
-    let (sql, binds) = w.finish(select, group);
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b.as_str());
-    }
+    let q = w.query(select, group);
     let rows = q.fetch_all(conn).await?;
     rows.iter()
         .map(|r| Ok((r.try_get("k")?, count(r, "n")?)))

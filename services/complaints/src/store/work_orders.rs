@@ -232,14 +232,10 @@ pub async fn list(conn: &mut AnyConnection, f: &Filter, limit: i64) -> Result<Ve
     if f.open_only {
         w.raw("status NOT IN ('RESOLVED', 'CLOSED')");
     }
-    let (sql, binds) = w.finish(
+    let q = w.query(
         &format!("SELECT {COLUMNS} FROM work_orders"),
         "ORDER BY id DESC LIMIT {limit}",
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        q = q.bind(b.as_str());
-    }
     let rows = q.bind(limit).fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }

@@ -273,11 +273,7 @@ pub async fn list(
         .eq("a.status", f.status.map(Status::as_str).unwrap_or(""))
         .eq("a.customer_phone", &f.phone)
         .after("a.id", &f.after_id);
-    let (sql, binds) = w.finish(SELECT, "ORDER BY a.id LIMIT {limit}");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        query = query.bind(b);
-    }
+    let query = w.query(SELECT, "ORDER BY a.id LIMIT {limit}");
     let rows = query.bind(f.limit).fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }

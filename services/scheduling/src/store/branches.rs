@@ -160,11 +160,7 @@ pub async fn list(
         .eq("brand", &f.brand)
         .after("id", &f.after_id);
     let select = format!("SELECT {COLUMNS} FROM branches");
-    let (sql, binds) = w.finish(&select, "ORDER BY id LIMIT {limit}");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        query = query.bind(b);
-    }
+    let query = w.query(&select, "ORDER BY id LIMIT {limit}");
     let rows = query.bind(f.limit).fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }

@@ -126,11 +126,7 @@ pub async fn due(
         .eq("branch_id", branch_id)
         .after("id", after);
     let select = format!("SELECT {CASE_COLUMNS} FROM recovery_cases");
-    let (sql, binds) = w.finish(&select, "ORDER BY id LIMIT {limit}");
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in binds {
-        query = query.bind(b);
-    }
+    let query = w.query(&select, "ORDER BY id LIMIT {limit}");
     let rows = query.bind(limit).fetch_all(conn).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
