@@ -11,6 +11,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "hospital/common/v1/common.proto",
         "hospital/complaints/v1/complaints.proto",
         "hospital/complaints/v1/events.proto",
+        "hospital/contact/v1/contact.proto",
+        "hospital/contact/v1/events.proto",
         "hospital/scheduling/v1/events.proto",
         "hospital/scheduling/v1/scheduling.proto",
     ];

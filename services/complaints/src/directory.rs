@@ -3,23 +3,21 @@
 
 use std::time::Duration;
 
-use hospital_proto::scheduling::{self as pb, scheduling_service_client::SchedulingServiceClient};
+use hospital_proto::scheduling as pb;
 use secrecy::SecretString;
-use service_kit::{Error, Result, telemetry::OutgoingInterceptor};
-use tokio_stream::{Stream, StreamExt};
-use tonic::{Code, codegen::InterceptedService, transport::Channel};
+use service_kit::{Result, scheduling::Scheduling};
+use tokio_stream::Stream;
+use tonic::Code;
 
 use crate::domain::{
     calendar::{Calendar, Hours},
     work_order::{BranchInfo, CachedBranch},
 };
 
-type Client = SchedulingServiceClient<InterceptedService<Channel, OutgoingInterceptor>>;
-
 /// A handle on scheduling; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Directory {
-    client: Client,
+    scheduling: Scheduling,
 }
 
 /// Why a complimentary item could not be added.
@@ -55,38 +53,14 @@ impl Directory {
         token: Option<&SecretString>,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
-        let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())?
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(timeout)
-            .tcp_nodelay(true)
-            .connect_lazy();
         Ok(Self {
-            client: SchedulingServiceClient::with_interceptor(
-                channel,
-                OutgoingInterceptor::new(token),
-            ),
+            scheduling: Scheduling::new(endpoint, token, timeout)?,
         })
     }
 
     /// The branch as scheduling has it; `None` when scheduling does not know it.
     pub async fn branch(&self, branch_id: &str) -> Result<Option<CachedBranch>> {
-        let reply = self
-            .client
-            .clone()
-            .get_branch(pb::GetBranchRequest {
-                branch_id: branch_id.to_owned(),
-            })
-            .await;
-        match reply {
-            Ok(r) => Ok(r.into_inner().branch.map(cached)),
-            Err(s) if s.code() == Code::NotFound => Ok(None),
-            // The caller's value, refused: the caller's mistake, never an outage.
-            Err(s) if s.code() == Code::InvalidArgument => Err(Error::invalid(
-                "branch_id",
-                "not a branch id scheduling accepts",
-            )),
-            Err(s) => Err(upstream("look up the branch", &s)),
-        }
+        Ok(self.scheduling.branch(branch_id).await?.map(cached))
     }
 
     /// Adds the item to the visit; scheduling de-duplicates on `request_id`.
@@ -95,8 +69,8 @@ impl Directory {
         item: &ComplimentaryItem,
     ) -> Result<(), DeliveryError> {
         let reply = self
-            .client
-            .clone()
+            .scheduling
+            .client()
             .add_complimentary_item(pb::AddComplimentaryItemRequest {
                 request_id: item.request_id.clone(),
                 appointment_id: item.appointment_id.clone(),
@@ -127,33 +101,7 @@ impl Directory {
         &self,
         after: u64,
     ) -> Result<impl Stream<Item = Result<pb::SchedulingEvent>> + Unpin + use<>> {
-        let stream = self
-            .client
-            .clone()
-            .subscribe(pb::SubscribeRequest {
-                after,
-                branch_id: String::new(),
-            })
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| upstream("subscribe to scheduling's events", &s))?;
-        Ok(stream.map(|item| {
-            let response =
-                item.map_err(|s| Error::Unavailable(format!("scheduling feed: {}", s.message())))?;
-            response.event.ok_or_else(|| {
-                Error::Unavailable("scheduling feed: a response without its event".into())
-            })
-        }))
-    }
-}
-
-fn upstream(what: &str, s: &tonic::Status) -> Error {
-    match s.code() {
-        Code::PermissionDenied | Code::Unauthenticated => Error::Internal(anyhow::anyhow!(
-            "scheduling refused this service's token to {what}: {}",
-            s.message()
-        )),
-        _ => Error::Unavailable(format!("scheduling could not {what}: {}", s.message())),
+        self.scheduling.events(after).await
     }
 }
 

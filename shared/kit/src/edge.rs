@@ -117,6 +117,29 @@ pub fn date_out(d: Date) -> common::Date {
     }
 }
 
+/// A local time of day from the wire (hours 0–23, minutes 0–59); `None` with a violation
+/// of `field` when it is out of range, `None` alone when it is absent.
+pub fn time_of_day(
+    t: Option<&common::TimeOfDay>,
+    field: &str,
+    v: &mut Violations,
+) -> Option<jiff::civil::Time> {
+    let t = t?;
+    let time = (0..24).contains(&t.hours).then_some(()).and_then(|_| {
+        jiff::civil::Time::new(t.hours as i8, t.minutes.clamp(-1, 60) as i8, 0, 0).ok()
+    });
+    v.check(time.is_some(), field, "hours 0-23 and minutes 0-59");
+    time
+}
+
+/// A local time of day on the wire (whole minutes).
+pub fn time_of_day_out(t: jiff::civil::Time) -> common::TimeOfDay {
+    common::TimeOfDay {
+        hours: i32::from(t.hour()),
+        minutes: i32::from(t.minute()),
+    }
+}
+
 /// An optional enum filter: unspecified (0) means any; a value `conv` does not know is a
 /// violation under `field`.
 pub fn filter<T>(

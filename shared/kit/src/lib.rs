@@ -20,7 +20,8 @@
 //! - [`requests`]: page sizes, page tokens, and idempotent creates on `request_id`;
 //! - [`clock`] and [`ids`]: injected time and prefixed opaque ids;
 //! - [`phone`]: mobile numbers that never leave unmasked;
-//! - [`sql`]: list queries built from the filters actually given, and row helpers.
+//! - [`sql`]: list queries built from the filters actually given, and row helpers;
+//! - [`scheduling`]: the branch directory and event feed, as the other services call them.
 //!
 //! Tests use the `test-support` crate (`shared/testing`) beside it.
 
@@ -39,6 +40,7 @@ pub mod phone;
 pub mod requests;
 pub mod rules;
 pub mod runtime;
+pub mod scheduling;
 pub mod serve;
 pub mod service;
 pub mod sql;

@@ -22,6 +22,13 @@ pub mod hospital {
             tonic::include_proto!("hospital.complaints.v1");
         }
     }
+    /// The contact service's API and events.
+    pub mod contact {
+        /// Version 1 of the contact API.
+        pub mod v1 {
+            tonic::include_proto!("hospital.contact.v1");
+        }
+    }
     /// The scheduling service's API and events.
     pub mod scheduling {
         /// Version 1 of the scheduling API.
@@ -33,6 +40,7 @@ pub mod hospital {
 
 pub use hospital::common::v1 as common;
 pub use hospital::complaints::v1 as complaints;
+pub use hospital::contact::v1 as contact;
 pub use hospital::scheduling::v1 as scheduling;
 
 /// Encoded `FileDescriptorSet` of every package, for `tonic-reflection`.

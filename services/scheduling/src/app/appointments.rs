@@ -124,6 +124,9 @@ impl Scheduling {
                     package_id: apt.package_id.clone(),
                     slot_id: apt.slot.id.clone(),
                     starts_at: Some(to_proto(apt.slot.starts_at)),
+                    ends_at: Some(to_proto(apt.slot.ends_at)),
+                    package_name: package.name.clone(),
+                    fasting: package.fasting_required(),
                 }),
             );
             let booking = store::appointments::Booking {
@@ -269,6 +272,7 @@ impl Scheduling {
                 new_slot_id: moved.slot.id.clone(),
                 old_starts_at: Some(to_proto(old_slot.starts_at)),
                 new_starts_at: Some(to_proto(moved.slot.starts_at)),
+                new_ends_at: Some(to_proto(moved.slot.ends_at)),
             });
             events::publish_for(&mut tx, &moved, now, kind).await?;
             tx.commit().await?;

@@ -1,0 +1,535 @@
+//! Sending: a due reminder is checked against the visit and the customer as they now are,
+//! then queued as a message on the first agreed channel; a queued message is handed to
+//! the adapter (one attempt at a time, leased, so replicas never hand one over twice);
+//! failures back off and end in the dead letter, and a failed channel falls back to the
+//! next agreed one: the same reminder, never a new one. Receipts settle messages.
+
+use hospital_proto::contact as pb;
+use jiff::{SignedDuration, Timestamp};
+use service_kit::{
+    Error, Result,
+    auth::Principal,
+    db::{Tx, retry},
+    ids::new_id,
+};
+
+use super::{Contact, publish, roles, wire};
+use crate::{
+    adapters::{HandOverError, Outgoing},
+    domain::{
+        customer::Customer,
+        plan::Policy,
+        reminder::{Message, Reminder, Visit, body, hold_back, next_channel},
+        vocab::{Channel, DeliveryOutcome, MessageStatus, Purpose, ReminderStatus},
+    },
+    store::{self, messages::Record},
+};
+
+/// What one attempt to hand a message over came to.
+enum Attempt {
+    Sent,
+    Retry(String),
+    Dead(String),
+}
+
+impl Contact {
+    /// One sweep: due reminders become messages, due messages are handed over. Returns
+    /// how many of each it handled.
+    pub async fn sweep(&self) -> Result<(usize, usize)> {
+        let now = self.now();
+        let due = store::visits::due(&mut *self.conn().await?, now, self.batch).await?;
+        let mut queued = 0;
+        for r in &due {
+            if self.queue_reminder(r, now).await? {
+                queued += 1;
+            }
+        }
+        let messages =
+            store::messages::due(&mut *self.conn().await?, self.now(), self.batch).await?;
+        let mut handed = 0;
+        for m in &messages {
+            if self.attempt(m).await? {
+                handed += 1;
+            }
+        }
+        Ok((queued, handed))
+    }
+
+    async fn context(tx: &mut Tx, appointment_id: &str) -> Result<(Visit, Option<Customer>)> {
+        let visit = store::visits::get(tx, appointment_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("visit {appointment_id}")))?;
+        let customer = if visit.customer_id.is_empty() {
+            None
+        } else {
+            store::customers::get(tx, &visit.customer_id).await?
+        };
+        Ok((visit, customer))
+    }
+
+    /// Queues the reminder's first message, or withdraws it with the reason; `false` when
+    /// another sweeper took it first.
+    async fn queue_reminder(&self, r: &Reminder, now: Timestamp) -> Result<bool> {
+        retry(|| async {
+            let mut tx = self.db.begin().await?;
+            let (visit, customer) = Self::context(&mut tx, &r.appointment_id).await?;
+            if let Some(reason) = hold_back(&visit, customer.as_ref()) {
+                let moved = store::visits::transition(
+                    &mut tx,
+                    &r.id,
+                    ReminderStatus::Planned,
+                    ReminderStatus::Withdrawn,
+                    None,
+                    &reason,
+                    None,
+                    now,
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(moved);
+            }
+            let customer = customer.expect("held back without one");
+            let channel = customer.reachable_channels()[0];
+            if !store::visits::transition(
+                &mut tx,
+                &r.id,
+                ReminderStatus::Planned,
+                ReminderStatus::Sent,
+                Some(channel),
+                "",
+                Some(now),
+                now,
+            )
+            .await?
+            {
+                return Ok(false);
+            }
+            let message = self.message(r, &visit, &customer, channel, now);
+            store::messages::insert(&mut tx, &message).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    fn message(
+        &self,
+        r: &Reminder,
+        visit: &Visit,
+        customer: &Customer,
+        channel: Channel,
+        now: Timestamp,
+    ) -> Message {
+        Message {
+            id: new_id("msg"),
+            reminder_id: r.id.clone(),
+            customer_id: customer.id.clone(),
+            branch_id: visit.branch_id.clone(),
+            region_path: visit.region_path.clone(),
+            channel,
+            to: customer.address(channel).unwrap_or_default(),
+            body: body(r.kind, visit, &customer.name),
+            status: MessageStatus::Queued,
+            attempts: 0,
+            next_attempt_at: Some(now),
+            detail: String::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// One hand-over attempt of a queued message; `false` when another sweeper holds it.
+    async fn attempt(&self, m: &Message) -> Result<bool> {
+        let now = self.now();
+        // Long enough for the adapter's own timeout, so nobody else tries meanwhile.
+        let lease = now + SignedDuration::from_secs(60);
+        let mut conn = self.conn().await?;
+        if !store::messages::take_attempt(&mut conn, m, now, lease).await? {
+            return Ok(false);
+        }
+        let reminder = store::visits::reminder(&mut conn, &m.reminder_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("reminder {}", m.reminder_id)))?;
+        drop(conn);
+        let attempts = m.attempts + 1;
+        // Withdrawn consent, a cancelled visit: nothing not yet handed over goes out.
+        let held = {
+            let mut tx = self.db.begin().await?;
+            let (visit, customer) = Self::context(&mut tx, &reminder.appointment_id).await?;
+            hold_back(&visit, customer.as_ref())
+        };
+        if let Some(reason) = held {
+            self.settle_withdrawn(m, &reminder, attempts, &reason)
+                .await?;
+            return Ok(true);
+        }
+        let outgoing = Outgoing {
+            message_id: m.id.clone(),
+            channel: m.channel.as_str().to_owned(),
+            to: m.to.clone(),
+            body: m.body.clone(),
+            purpose: Purpose::Reminders.as_str().to_owned(),
+            customer_id: m.customer_id.clone(),
+        };
+        let outcome = match self.adapter.hand_over(&outgoing).await {
+            Ok(()) => Attempt::Sent,
+            Err(HandOverError::Transient(e)) if attempts < self.retry.max_attempts => {
+                Attempt::Retry(e)
+            }
+            Err(HandOverError::Transient(e) | HandOverError::Permanent(e)) => Attempt::Dead(e),
+        };
+        self.settle_attempt(m, &reminder, attempts, outcome).await?;
+        Ok(true)
+    }
+
+    async fn settle_withdrawn(
+        &self,
+        m: &Message,
+        r: &Reminder,
+        attempts: u32,
+        reason: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        retry(|| async {
+            let mut tx = self.db.begin().await?;
+            let detail = format!("not sent: {reason}");
+            if store::messages::transition(
+                &mut tx,
+                &m.id,
+                MessageStatus::Queued,
+                Some(attempts),
+                MessageStatus::Failed,
+                None,
+                &detail,
+                now,
+            )
+            .await?
+            {
+                store::visits::transition(
+                    &mut tx,
+                    &r.id,
+                    ReminderStatus::Sent,
+                    ReminderStatus::Withdrawn,
+                    None,
+                    reason,
+                    None,
+                    now,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn settle_attempt(
+        &self,
+        m: &Message,
+        r: &Reminder,
+        attempts: u32,
+        outcome: Attempt,
+    ) -> Result<()> {
+        let now = self.now();
+        let what = format!("reminder {} for {}", r.kind.as_str(), r.appointment_id);
+        let published = retry(|| async {
+            let mut tx = self.db.begin().await?;
+            let (to, next_at, detail) = match &outcome {
+                Attempt::Sent => (MessageStatus::Sent, None, String::new()),
+                Attempt::Retry(e) => (
+                    MessageStatus::Queued,
+                    Some(now + self.retry.delay(attempts)),
+                    e.clone(),
+                ),
+                Attempt::Dead(e) => (MessageStatus::DeadLetter, None, e.clone()),
+            };
+            if !store::messages::transition(
+                &mut tx,
+                &m.id,
+                MessageStatus::Queued,
+                Some(attempts),
+                to,
+                next_at,
+                &detail,
+                now,
+            )
+            .await?
+            {
+                return Ok(false);
+            }
+            let outcome_text = match &outcome {
+                Attempt::Sent => "sent".to_owned(),
+                Attempt::Retry(e) => format!("retry: {e}"),
+                Attempt::Dead(e) => format!("dead letter: {e}"),
+            };
+            self.record(&mut tx, m, &what, &outcome_text, now).await?;
+            let (visit, customer) = Self::context(&mut tx, &r.appointment_id).await?;
+            match &outcome {
+                Attempt::Sent => {
+                    publish(
+                        &mut tx,
+                        &visit.branch_id,
+                        &visit.region_path,
+                        now,
+                        pb::contact_event::Kind::ReminderSent(pb::ReminderSent {
+                            reminder_id: r.id.clone(),
+                            appointment_id: r.appointment_id.clone(),
+                            customer_id: m.customer_id.clone(),
+                            kind: wire::kind_out(r.kind),
+                            channel: wire::channel_out(m.channel),
+                            message_id: m.id.clone(),
+                        }),
+                    )
+                    .await?;
+                }
+                Attempt::Retry(_) => {}
+                Attempt::Dead(_) => {
+                    self.fall_back(&mut tx, m, r, &visit, customer.as_ref(), now)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await?;
+        if published {
+            self.outbox.notify();
+        }
+        Ok(())
+    }
+
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        m: &Message,
+        what: &str,
+        outcome: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        store::messages::record(
+            tx,
+            &Record {
+                id: new_id("cr"),
+                customer_id: m.customer_id.clone(),
+                at: now,
+                channel: m.channel,
+                purpose: Purpose::Reminders,
+                what: what.to_owned(),
+                outcome: outcome.to_owned(),
+                message_id: m.id.clone(),
+            },
+        )
+        .await
+    }
+
+    /// In `tx`, with `m` failed for good: the same reminder on the next agreed channel, or
+    /// the reminder failed when none is left; `DeliveryFailed` either way.
+    async fn fall_back(
+        &self,
+        tx: &mut Tx,
+        m: &Message,
+        r: &Reminder,
+        visit: &Visit,
+        customer: Option<&Customer>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let next = customer.and_then(|c| next_channel(c, m.channel));
+        match (next, customer) {
+            (Some(channel), Some(c)) => {
+                let message = self.message(r, visit, c, channel, now);
+                store::messages::insert(tx, &message).await?;
+                store::visits::transition(
+                    tx,
+                    &r.id,
+                    ReminderStatus::Sent,
+                    ReminderStatus::Sent,
+                    Some(channel),
+                    "",
+                    None,
+                    now,
+                )
+                .await?;
+            }
+            _ => {
+                store::visits::transition(
+                    tx,
+                    &r.id,
+                    ReminderStatus::Sent,
+                    ReminderStatus::Failed,
+                    None,
+                    "every agreed channel failed",
+                    None,
+                    now,
+                )
+                .await?;
+            }
+        }
+        publish(
+            tx,
+            &visit.branch_id,
+            &visit.region_path,
+            now,
+            pb::contact_event::Kind::DeliveryFailed(pb::DeliveryFailed {
+                reminder_id: r.id.clone(),
+                appointment_id: r.appointment_id.clone(),
+                customer_id: m.customer_id.clone(),
+                message_id: m.id.clone(),
+                channel: wire::channel_out(m.channel),
+                next_channel: next.map(wire::channel_out).unwrap_or(0),
+            }),
+        )
+        .await
+    }
+
+    /// A receipt from the platform: delivered settles the message and the reminder; failed
+    /// falls back to the next agreed channel. Reporting the same outcome again changes
+    /// nothing.
+    pub async fn report_delivery(
+        &self,
+        p: &Principal,
+        message_id: &str,
+        outcome: DeliveryOutcome,
+        detail: &str,
+    ) -> Result<(Message, Reminder)> {
+        p.require_role(roles::RECEIPTS, "report deliveries")?;
+        let now = self.now();
+        let changed = retry(|| async {
+            let mut tx = self.db.begin().await?;
+            let m = store::messages::get(&mut tx, message_id)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("message {message_id}")))?;
+            let to = match outcome {
+                DeliveryOutcome::Delivered => MessageStatus::Delivered,
+                DeliveryOutcome::Failed => MessageStatus::Failed,
+            };
+            if m.status == to {
+                return Ok(false);
+            }
+            if m.status != MessageStatus::Sent {
+                return Err(Error::FailedPrecondition(format!(
+                    "message {message_id} is {}; a receipt settles only a sent message",
+                    m.status.as_str().to_lowercase()
+                )));
+            }
+            store::messages::transition(
+                &mut tx,
+                &m.id,
+                MessageStatus::Sent,
+                None,
+                to,
+                None,
+                detail,
+                now,
+            )
+            .await?;
+            let r = store::visits::reminder(&mut tx, &m.reminder_id)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("reminder {}", m.reminder_id)))?;
+            let what = format!("reminder {} for {}", r.kind.as_str(), r.appointment_id);
+            match outcome {
+                DeliveryOutcome::Delivered => {
+                    self.record(&mut tx, &m, &what, "delivered", now).await?;
+                    store::visits::transition(
+                        &mut tx,
+                        &r.id,
+                        ReminderStatus::Sent,
+                        ReminderStatus::Delivered,
+                        None,
+                        "",
+                        None,
+                        now,
+                    )
+                    .await?;
+                }
+                DeliveryOutcome::Failed => {
+                    let text = if detail.is_empty() {
+                        "failed".to_owned()
+                    } else {
+                        format!("failed: {detail}")
+                    };
+                    self.record(&mut tx, &m, &what, &text, now).await?;
+                    let (visit, customer) = Self::context(&mut tx, &r.appointment_id).await?;
+                    self.fall_back(&mut tx, &m, &r, &visit, customer.as_ref(), now)
+                        .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await?;
+        if changed {
+            self.outbox.notify();
+        }
+        let mut conn = self.conn().await?;
+        let m = store::messages::get(&mut conn, message_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("message {message_id}")))?;
+        let r = store::visits::reminder(&mut conn, &m.reminder_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("reminder {}", m.reminder_id)))?;
+        Ok((m, r))
+    }
+
+    /// A visit's reminders, within the caller's scope.
+    pub async fn reminders(
+        &self,
+        p: &Principal,
+        appointment_id: &str,
+    ) -> Result<(Visit, Vec<Reminder>)> {
+        p.require_role(roles::READ, "read reminders")?;
+        let mut conn = self.conn().await?;
+        let visit = store::visits::get(&mut conn, appointment_id)
+            .await?
+            .filter(|v| p.scope.covers(&v.branch_id, &v.region_path))
+            .ok_or_else(|| Error::NotFound(format!("visit {appointment_id}")))?;
+        let reminders = store::visits::reminders(&mut conn, appointment_id).await?;
+        Ok((visit, reminders))
+    }
+
+    /// Messages in the caller's scope, newest first.
+    pub async fn messages(
+        &self,
+        p: &Principal,
+        customer_id: &str,
+        before: &str,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
+        p.require_role(roles::READ, "read messages")?;
+        let mut conn = self.conn().await?;
+        if !customer_id.is_empty() {
+            self.customer(p, customer_id).await?;
+        }
+        store::messages::list(&mut conn, &p.scope, customer_id, before, limit).await
+    }
+
+    /// The brand's reminder policy, or the group's, or the default; and when it was set.
+    pub async fn policy(
+        &self,
+        p: &Principal,
+        brand: &str,
+    ) -> Result<(String, Policy, Option<Timestamp>)> {
+        p.require_role(roles::READ, "read the reminder policy")?;
+        let mut conn = self.conn().await?;
+        if let Some((policy, at)) = store::messages::policy(&mut conn, brand).await? {
+            return Ok((brand.to_owned(), policy, Some(at)));
+        }
+        Ok(match store::messages::policy(&mut conn, "").await? {
+            Some((policy, at)) => (String::new(), policy, Some(at)),
+            None => (String::new(), Policy::default(), None),
+        })
+    }
+
+    /// Sets the brand's policy ('' for the group's). Visits already planned keep their
+    /// instants; the policy applies to bookings and moves from now on.
+    pub async fn set_policy(
+        &self,
+        p: &Principal,
+        brand: &str,
+        policy: &Policy,
+    ) -> Result<Timestamp> {
+        p.require_role(roles::POLICY, "set the reminder policy")?;
+        let now = self.now();
+        store::messages::set_policy(&mut *self.conn().await?, brand, policy, now).await?;
+        Ok(now)
+    }
+}

@@ -1,0 +1,260 @@
+//! The consumer of scheduling's events: a booking plans the visit's three reminders, a
+//! move re-plans those that have not gone out, a cancellation (or arrival, completion,
+//! no-show) withdraws those still waiting. The position is claimed in the same
+//! transaction as the effect, so each event takes effect once across restarts of either
+//! service and across replicas.
+
+use hospital_proto::scheduling::{self as sched, scheduling_event::Kind};
+use jiff::Timestamp;
+use service_kit::{
+    Result,
+    clock::{from_micros, proto_micros, to_micros},
+    db::{Tx, retry},
+    events::{self as kit_events, begin_claimed},
+    ids::new_id,
+};
+
+use super::Contact;
+use crate::{
+    domain::{
+        plan::{self, Planned, Policy, QuietHours},
+        reminder::{Reminder, Visit},
+        vocab::{ReminderKind, ReminderStatus, VisitStatus},
+    },
+    store,
+};
+
+/// The consumer name under which the position is stored.
+pub const CONSUMER: &str = "scheduling-events";
+
+/// What an event changes here.
+enum Effect {
+    /// A new visit and its reminders.
+    Booked(Visit),
+    /// A visit moved to a new window.
+    Moved {
+        id: String,
+        starts_at: Timestamp,
+        ends_at: Option<Timestamp>,
+    },
+    /// A visit that needs no more reminders, and why.
+    Ended(String, VisitStatus),
+}
+
+fn at(t: Option<prost_types::Timestamp>) -> Timestamp {
+    from_micros(t.as_ref().map(proto_micros).unwrap_or(0))
+}
+
+impl Contact {
+    /// Follows scheduling's events until `stop` resolves (see [`kit_events::follow`]).
+    pub async fn run_feed(self, stop: impl Future<Output = ()>) {
+        kit_events::follow(
+            &self.db,
+            CONSUMER,
+            |after| self.scheduling.events(after),
+            |event| self.apply_scheduling_event(event),
+            stop,
+        )
+        .await;
+    }
+
+    /// Applies one event, at most once.
+    pub async fn apply_scheduling_event(&self, event: sched::SchedulingEvent) -> Result<()> {
+        let position = event.position;
+        let effect = match event.kind {
+            Some(Kind::AppointmentBooked(b)) => {
+                Effect::Booked(self.visit_of(&event.branch_id, b).await?)
+            }
+            Some(Kind::AppointmentRescheduled(r)) => Effect::Moved {
+                starts_at: at(r.new_starts_at),
+                ends_at: r.new_ends_at.map(|t| at(Some(t))),
+                id: r.appointment_id,
+            },
+            Some(Kind::AppointmentCancelled(c)) => {
+                Effect::Ended(c.appointment_id, VisitStatus::Cancelled)
+            }
+            Some(Kind::CheckedIn(c)) => Effect::Ended(c.appointment_id, VisitStatus::CheckedIn),
+            Some(Kind::VisitCompleted(c)) => {
+                Effect::Ended(c.appointment_id, VisitStatus::Completed)
+            }
+            Some(Kind::NoShow(c)) => Effect::Ended(c.appointment_id, VisitStatus::NoShow),
+            Some(Kind::BranchChanged(c)) => {
+                if let Some(b) = c.branch {
+                    self.branches.forget(&b.branch_id);
+                }
+                return Ok(());
+            }
+            // Queues and service recovery change nothing here; the position moves on with
+            // the next event that does.
+            _ => return Ok(()),
+        };
+        let now = self.now();
+        retry(|| async {
+            let Some(mut tx) = begin_claimed(&self.db, CONSUMER, position, to_micros(now)).await?
+            else {
+                return Ok(());
+            };
+            match &effect {
+                Effect::Booked(visit) => self.booked(&mut tx, visit, now).await?,
+                Effect::Moved {
+                    id,
+                    starts_at,
+                    ends_at,
+                } => self.moved(&mut tx, id, *starts_at, *ends_at, now).await?,
+                Effect::Ended(id, status) => {
+                    store::visits::set_status(&mut tx, id, *status, now).await?;
+                    let reason = format!("the visit is {}", status.as_str().to_lowercase());
+                    store::visits::withdraw_planned(&mut tx, id, &reason, now).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The booked visit, with the branch's name, brand and zone; tied to its customer
+    /// when contact knows the booking's customer id.
+    async fn visit_of(&self, branch_id: &str, b: sched::AppointmentBooked) -> Result<Visit> {
+        let branch = self.branch(branch_id).await?;
+        let customer = b.customer.unwrap_or_default();
+        let known = if customer.customer_id.is_empty() {
+            false
+        } else {
+            store::customers::get(&mut *self.conn().await?, &customer.customer_id)
+                .await?
+                .is_some()
+        };
+        let unlinked_reason = if customer.customer_id.is_empty() {
+            "the booking names no customer id".to_owned()
+        } else if !known {
+            "the booking's customer id is not a customer here".to_owned()
+        } else {
+            String::new()
+        };
+        let starts_at = at(b.starts_at);
+        let ends_at = b.ends_at.map(|t| at(Some(t))).unwrap_or(starts_at);
+        Ok(Visit {
+            appointment_id: b.appointment_id,
+            customer_id: if known {
+                customer.customer_id
+            } else {
+                String::new()
+            },
+            unlinked_reason,
+            customer_name: customer.name,
+            phone_masked: customer.phone_masked,
+            branch_id: branch.id.clone(),
+            region_path: branch.region_path.clone(),
+            branch_name: branch.name.clone(),
+            brand: branch.brand.clone(),
+            package_name: b.package_name,
+            fasting: b.fasting,
+            starts_at,
+            ends_at,
+            status: VisitStatus::Booked,
+            time_zone: branch.time_zone.clone(),
+        })
+    }
+
+    /// The brand's policy, or the group's, or the default.
+    async fn policy_for(tx: &mut Tx, brand: &str) -> Result<Policy> {
+        if let Some((p, _)) = store::messages::policy(tx, brand).await? {
+            return Ok(p);
+        }
+        Ok(store::messages::policy(tx, "")
+            .await?
+            .map(|(p, _)| p)
+            .unwrap_or_default())
+    }
+
+    async fn quiet_hours(tx: &mut Tx, customer_id: &str) -> Result<QuietHours> {
+        Ok(if customer_id.is_empty() {
+            QuietHours::default()
+        } else {
+            store::customers::get(tx, customer_id)
+                .await?
+                .map(|c| c.quiet_hours)
+                .unwrap_or_default()
+        })
+    }
+
+    async fn booked(&self, tx: &mut Tx, visit: &Visit, now: Timestamp) -> Result<()> {
+        if !store::visits::insert(tx, visit, now).await? {
+            return Ok(());
+        }
+        if visit.customer_id.is_empty() {
+            // Counted and listed (ListUnlinkedBookings, the day sheet), never reminded
+            // silently or at random.
+            tracing::warn!(appointment = %visit.appointment_id, reason = %visit.unlinked_reason, "booking not tied to a customer");
+            return Ok(());
+        }
+        let policy = Self::policy_for(tx, &visit.brand).await?;
+        let quiet = Self::quiet_hours(tx, &visit.customer_id).await?;
+        for kind in ReminderKind::ALL {
+            let planned = plan::plan(*kind, visit.starts_at, &visit.tz(), &policy, &quiet, now);
+            let (status, due_at, reason) = match planned {
+                Planned::At(t) => (ReminderStatus::Planned, t, String::new()),
+                Planned::Skipped => (
+                    ReminderStatus::Skipped,
+                    now,
+                    "its time had passed when the visit was booked".to_owned(),
+                ),
+            };
+            let r = Reminder {
+                id: new_id("rem"),
+                appointment_id: visit.appointment_id.clone(),
+                kind: *kind,
+                status,
+                due_at,
+                sent_at: None,
+                channel: None,
+                reason,
+            };
+            store::visits::insert_reminder(tx, visit, &r, now).await?;
+        }
+        Ok(())
+    }
+
+    async fn moved(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        starts_at: Timestamp,
+        ends_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let Some(mut visit) = store::visits::get(tx, id).await? else {
+            return Ok(());
+        };
+        // Producers older than `new_ends_at` keep the window's length.
+        let ends_at = ends_at.unwrap_or(starts_at + visit.ends_at.duration_since(visit.starts_at));
+        store::visits::move_to(tx, id, starts_at, ends_at, now).await?;
+        visit.starts_at = starts_at;
+        let policy = Self::policy_for(tx, &visit.brand).await?;
+        let quiet = Self::quiet_hours(tx, &visit.customer_id).await?;
+        // Those that went out stay sent and count; the others are planned afresh.
+        for r in store::visits::reminders(tx, id).await? {
+            if r.status.went_out() || r.status == ReminderStatus::Withdrawn {
+                continue;
+            }
+            match plan::plan(r.kind, starts_at, &visit.tz(), &policy, &quiet, now) {
+                Planned::At(t) => {
+                    store::visits::replan(tx, &r.id, ReminderStatus::Planned, t, "", now).await?
+                }
+                Planned::Skipped => {
+                    store::visits::replan(
+                        tx,
+                        &r.id,
+                        ReminderStatus::Skipped,
+                        r.due_at,
+                        "its time had passed when the visit was moved",
+                        now,
+                    )
+                    .await?
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,150 @@
+//! The customer-contact service: customers (the mobile is the identity; the national ID
+//! number only as a keyed hash), contact points, consent by purpose, needs for the day;
+//! and the three reminders of every booked visit, planned from scheduling's events and
+//! handed to a channel adapter when due.
+//!
+//! Layers point one way: [`api`] (gRPC edge) → [`app`] (use cases) → [`domain`] (rules,
+//! no I/O), [`store`] (SQL) and [`adapters`] (the channels). [`Service`] declares it to
+//! the kit, which starts it for the binary, the suite and the tests.
+
+pub mod adapters;
+pub mod api;
+pub mod app;
+pub mod domain;
+pub mod store;
+
+use std::time::Duration;
+
+use hospital_proto::contact::contact_service_server::ContactServiceServer;
+use secrecy::SecretString;
+use serde::Deserialize;
+use service_kit::{
+    auth::service_token,
+    db::Migrations,
+    runtime::Launch,
+    scheduling::Scheduling,
+    service::{Built, Parts, Spec},
+};
+
+/// The contact service, as the kit starts it (`service_kit::service::start::<Service>`).
+#[derive(Debug)]
+pub struct Service;
+
+/// The service's settings: the common sections and [`Own`].
+pub type Settings = service_kit::service::Settings<Own>;
+
+/// The running service; `app` is its use cases, for in-process callers.
+pub type Running = service_kit::runtime::Running<app::Contact>;
+
+/// The service's own settings sections (`CONTACT__DELIVERY__…`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Own {
+    /// Where scheduling is.
+    pub scheduling: SchedulingSettings,
+    /// The reminder sweep.
+    pub reminders: ReminderSettings,
+    /// How messages leave.
+    pub delivery: adapters::DeliverySettings,
+    /// The key ID numbers are hashed with.
+    #[serde(default)]
+    pub identity: IdentitySettings,
+}
+
+/// The scheduling service, as this one calls it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SchedulingSettings {
+    /// `http://host:port`.
+    pub endpoint: String,
+    /// Deadline of each unary call, in milliseconds.
+    pub timeout_ms: u64,
+    /// Whether to follow its events (off only for tools and tests that feed events by hand).
+    pub follow_events: bool,
+}
+
+/// The sweep that sends due reminders and retries queued messages.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReminderSettings {
+    /// How often, in milliseconds.
+    pub sweep_interval_ms: u64,
+    /// Most reminders (and most messages) one sweep takes.
+    pub batch: u32,
+}
+
+/// The key of the ID-number hash.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct IdentitySettings {
+    /// HMAC key; without it, ID numbers are refused rather than stored weakly.
+    pub hash_key: Option<SecretString>,
+}
+
+impl Spec for Service {
+    const NAME: &'static str = "contact";
+    const GRPC_NAME: &'static str = "hospital.contact.v1.ContactService";
+    const DEFAULT_PORT: u16 = 50052;
+    const ABOUT: &'static str = "The hospital suite's customer-contact service";
+    type Own = Own;
+    type App = app::Contact;
+
+    fn defaults() -> Vec<(&'static str, String)> {
+        [
+            ("scheduling.endpoint", "http://127.0.0.1:50051"),
+            ("scheduling.timeout_ms", "5000"),
+            ("scheduling.follow_events", "true"),
+            ("reminders.sweep_interval_ms", "1000"),
+            ("reminders.batch", "500"),
+            ("delivery.adapter", "local"),
+            ("delivery.timeout_ms", "5000"),
+            ("delivery.max_attempts", "5"),
+            ("delivery.backoff_ms", "2000"),
+        ]
+        .map(|(k, v)| (k, v.to_owned()))
+        .into()
+    }
+
+    fn migrations() -> &'static Migrations {
+        service_kit::migrations!()
+    }
+
+    /// The use cases over scheduling's directory and feed, the API, and the sweep.
+    async fn build(parts: Parts<Own>, launch: &mut Launch) -> anyhow::Result<Built<app::Contact>> {
+        let settings = &parts.settings;
+        let token = service_token(&settings.auth, Self::NAME);
+        let scheduling = Scheduling::new(
+            &settings.scheduling.endpoint,
+            token.as_ref(),
+            Duration::from_millis(settings.scheduling.timeout_ms.max(100)),
+        )?;
+        let (adapter, retry) = adapters::from_settings(&settings.delivery)?;
+        let app = app::Contact::new(
+            parts.db,
+            parts.outbox,
+            parts.clock,
+            scheduling,
+            adapter,
+            retry,
+            settings.identity.hash_key.clone(),
+            settings.reminders.batch.max(1),
+        );
+        let sweeper = app.clone();
+        launch.every(
+            Duration::from_millis(settings.reminders.sweep_interval_ms.max(10)),
+            move || {
+                let app = sweeper.clone();
+                async move {
+                    if let Err(e) = app.sweep().await {
+                        tracing::warn!(error = %e, "sweep reminders");
+                    }
+                }
+            },
+        );
+        if settings.scheduling.follow_events {
+            launch.spawn(app.clone().run_feed(launch.stopped()));
+        }
+        Ok(Built {
+            routes: tonic::service::Routes::new(ContactServiceServer::new(api::Api::new(
+                app.clone(),
+            ))),
+            app,
+        })
+    }
+}

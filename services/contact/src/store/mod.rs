@@ -1,0 +1,26 @@
+//! SQL, and nothing else: portable statements over [`sqlx::Any`] for PostgreSQL and SQLite.
+//! Instants are stored as microseconds, booleans as 0/1, enums by name, local times of day
+//! as minutes.
+
+pub mod customers;
+pub mod messages;
+pub mod visits;
+
+use jiff::civil::Time;
+pub(crate) use service_kit::sql::{opt_micros, opt_ts, parsed, ts};
+
+/// A local time of day as stored: minutes since midnight.
+pub(crate) fn minutes(t: Time) -> i64 {
+    i64::from(t.hour()) * 60 + i64::from(t.minute())
+}
+
+/// The inverse of [`minutes`]; out-of-range values clamp.
+pub(crate) fn time(m: i64) -> Time {
+    Time::new(
+        (m / 60).clamp(0, 23) as i8,
+        (m % 60).clamp(0, 59) as i8,
+        0,
+        0,
+    )
+    .unwrap_or(Time::MIN)
+}

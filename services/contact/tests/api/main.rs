@@ -1,0 +1,10 @@
+//! Behaviour tests of the contact service over gRPC, each on SQLite and on PostgreSQL,
+//! with the real scheduling service beside it and one clock the test controls.
+
+mod helpers;
+
+mod customers;
+mod reminders;
+mod schedule_changes;
+mod sheet;
+mod webhook;

@@ -1,0 +1,106 @@
+//! The scheduling service as the other services call it over gRPC, with the service token
+//! and the caller's trace context: the branch directory and the event feed. A service adds
+//! its own calls through [`Scheduling::client`].
+
+use std::time::Duration;
+
+use hospital_proto::scheduling::{self as pb, scheduling_service_client::SchedulingServiceClient};
+use secrecy::SecretString;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Code, codegen::InterceptedService, transport::Channel};
+
+use crate::{Error, Result, telemetry::OutgoingInterceptor};
+
+/// The generated client, with the service token and trace context on every call.
+pub type Client = SchedulingServiceClient<InterceptedService<Channel, OutgoingInterceptor>>;
+
+/// A handle on scheduling; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Scheduling {
+    client: Client,
+}
+
+impl Scheduling {
+    /// A lazily connecting client of `endpoint` presenting `token`, each unary call bounded
+    /// by `timeout`.
+    pub fn new(
+        endpoint: &str,
+        token: Option<&SecretString>,
+        timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())?
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(timeout)
+            .tcp_nodelay(true)
+            .connect_lazy();
+        Ok(Self {
+            client: SchedulingServiceClient::with_interceptor(
+                channel,
+                OutgoingInterceptor::new(token),
+            ),
+        })
+    }
+
+    /// The client, for calls this handle does not wrap.
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    /// The branch as scheduling has it; `None` when scheduling does not know it. An id
+    /// scheduling refuses is the caller's mistake (`INVALID_ARGUMENT` on `branch_id`),
+    /// never an outage.
+    pub async fn branch(&self, branch_id: &str) -> Result<Option<pb::Branch>> {
+        let reply = self
+            .client
+            .clone()
+            .get_branch(pb::GetBranchRequest {
+                branch_id: branch_id.to_owned(),
+            })
+            .await;
+        match reply {
+            Ok(r) => Ok(r.into_inner().branch),
+            Err(s) if s.code() == Code::NotFound => Ok(None),
+            Err(s) if s.code() == Code::InvalidArgument => Err(Error::invalid(
+                "branch_id",
+                "not a branch id scheduling accepts",
+            )),
+            Err(s) => Err(upstream("look up the branch", &s)),
+        }
+    }
+
+    /// Scheduling's events after `after`, as a live stream; a broken stream is an outage.
+    pub async fn events(
+        &self,
+        after: u64,
+    ) -> Result<impl Stream<Item = Result<pb::SchedulingEvent>> + Unpin + use<>> {
+        let stream = self
+            .client
+            .clone()
+            .subscribe(pb::SubscribeRequest {
+                after,
+                branch_id: String::new(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| upstream("subscribe to scheduling's events", &s))?;
+        Ok(stream.map(|item| {
+            let response =
+                item.map_err(|s| Error::Unavailable(format!("scheduling feed: {}", s.message())))?;
+            response.event.ok_or_else(|| {
+                Error::Unavailable("scheduling feed: a response without its event".into())
+            })
+        }))
+    }
+}
+
+/// What scheduling's refusal of `what` means here: a refused service token is this
+/// deployment's fault (INTERNAL, logged); anything else is an outage (UNAVAILABLE).
+pub fn upstream(what: &str, s: &tonic::Status) -> Error {
+    match s.code() {
+        Code::PermissionDenied | Code::Unauthenticated => Error::Internal(anyhow::anyhow!(
+            "scheduling refused this service's token to {what}: {}",
+            s.message()
+        )),
+        _ => Error::Unavailable(format!("scheduling could not {what}: {}", s.message())),
+    }
+}
