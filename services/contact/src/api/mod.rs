@@ -5,8 +5,10 @@ mod convert;
 
 use hospital_proto::contact::{self as pb, contact_service_server::ContactService};
 use service_kit::{
+    Error,
     edge::{self, Reply, ReplyStream, filter, ok, principal, required_date, time_of_day},
     error::Violations,
+    error::merge,
     requests::{Page, check_request_id, next_page_token, page},
 };
 use tonic::Request;
@@ -14,7 +16,7 @@ use tonic::Request;
 use crate::{
     app::{self, Contact, NewCustomerCommand},
     domain::{
-        customer::{ConsentInput, NewCustomer, Preferences},
+        customer::{ConsentInput, NewCustomer, Preferences, check_new},
         plan::{Policy, QuietHours},
     },
 };
@@ -41,6 +43,8 @@ impl Api {
 
 fn consent_in(c: Option<pb::ConsentInput>, field: &str, v: &mut Violations) -> ConsentInput {
     let c = c.unwrap_or_default();
+    v.check(c.purpose != 0, &format!("{field}.purpose"), "required");
+    v.check(c.method != 0, &format!("{field}.method"), "required");
     ConsentInput {
         purpose: filter(c.purpose, &format!("{field}.purpose"), purpose_in, v),
         granted: c.granted,
@@ -71,21 +75,26 @@ impl ContactService for Api {
             .enumerate()
             .map(|(i, c)| consent_in(Some(c), &format!("consents[{i}]"), &mut v))
             .collect();
-        v.into_result()?;
+        let customer = NewCustomer {
+            phone: r.phone,
+            name: r.name,
+            gender,
+            birth_date,
+            home_branch_id: r.home_branch_id,
+            national_id: r.national_id,
+        };
+        // The wire's faults and the rules' in one answer.
+        merge(
+            v,
+            check_new(&customer, false).map(drop).map_err(Error::from),
+        )?;
         let (customer, created) = self
             .app
             .find_or_create(
                 &p,
                 NewCustomerCommand {
                     request_id: r.request_id,
-                    customer: NewCustomer {
-                        phone: r.phone,
-                        name: r.name,
-                        gender,
-                        birth_date,
-                        home_branch_id: r.home_branch_id,
-                        national_id: r.national_id,
-                    },
+                    customer,
                     consents,
                 },
             )

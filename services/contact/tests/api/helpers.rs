@@ -16,7 +16,7 @@ use service_kit::auth::{OrgScope, Role};
 use test_support::{TestService, World, scheduling as fx};
 use tonic::transport::Channel;
 
-pub use test_support::{Backend, backend_tests, bad_fields, eventually, req, until};
+pub use test_support::{Backend, backend_tests, bad_fields, req, until};
 
 pub struct Suite {
     pub scheduling: TestService<Scheduling>,
