@@ -66,7 +66,7 @@ pub enum Adapter {
     /// Records only.
     Local,
     /// Posts to the messaging platform.
-    Webhook(Webhook),
+    Webhook(Box<Webhook>),
 }
 
 /// Retry rules, from the settings.
@@ -111,11 +111,11 @@ pub fn from_settings(s: &DeliverySettings) -> anyhow::Result<(Adapter, Retry)> {
                     "CONTACT__DELIVERY__WEBHOOK_SECRET is required with the webhook adapter"
                 )
             })?;
-            Adapter::Webhook(Webhook::new(
+            Adapter::Webhook(Box::new(Webhook::new(
                 uri,
                 secret,
                 Duration::from_millis(s.timeout_ms.max(1)),
-            ))
+            )))
         }
         other => anyhow::bail!("unknown delivery adapter {other:?}: local or webhook"),
     };

@@ -37,6 +37,17 @@ pub struct Own {
     pub visits: VisitSettings,
     /// Service recovery on the spot.
     pub recovery: RecoverySettings,
+    /// Booking.
+    pub booking: BookingSettings,
+}
+
+/// Booking.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BookingSettings {
+    /// Refuse a booking without contact's customer id. On wherever the contact service
+    /// runs (the suite, the deployment): every booking client finds or creates the customer
+    /// there first, so every visit can be reminded. Off for scheduling on its own.
+    pub require_customer_id: bool,
 }
 
 /// What each level may give on the spot at once, in minor units (fen); whoever decides
@@ -72,6 +83,7 @@ impl Spec for Service {
             ("recovery.branch_director_limit_minor", "50000".into()),
             ("recovery.region_admin_limit_minor", "500000".into()),
             ("recovery.group_admin_limit_minor", "5000000".into()),
+            ("booking.require_customer_id", "false".into()),
         ]
     }
 
@@ -104,7 +116,8 @@ impl Spec for Service {
                 }
             },
         );
-        let api = api::Api::new(app.clone(), parts.clock);
+        let api = api::Api::new(app.clone(), parts.clock)
+            .requiring_customer_id(parts.settings.booking.require_customer_id);
         Ok(Built {
             app,
             routes: tonic::service::Routes::new(SchedulingServiceServer::new(api)),

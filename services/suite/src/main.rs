@@ -44,7 +44,11 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)?;
     let secret = local_secret(&data_dir)?;
 
-    let scheduling = local::<scheduling_service::Service>(&data_dir, &secret)?;
+    let mut scheduling = local::<scheduling_service::Service>(&data_dir, &secret)?;
+    // Contact runs here, so every booking names contact's customer.
+    if std::env::var_os("SCHEDULING__BOOKING__REQUIRE_CUSTOMER_ID").is_none() {
+        scheduling.booking.require_customer_id = true;
+    }
     let _telemetry = telemetry::init("suite", &scheduling.telemetry)?;
     let issuer = TokenIssuer::hs256(
         scheduling.auth.hs256_secret.as_ref().unwrap_or(&secret),
@@ -73,8 +77,30 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     let complaints_addr = complaints_running.addr;
 
+    let mut contact = local::<contact_service::Service>(&data_dir, &secret)?;
+    if std::env::var_os("CONTACT__SCHEDULING__ENDPOINT").is_none() {
+        contact.scheduling.endpoint = format!("http://{scheduling_addr}");
+    }
+    if contact.identity.hash_key.is_none() {
+        contact.identity.hash_key = Some(local_key(&data_dir, "local-identity-key")?);
+    }
+    let listener = tokio::net::TcpListener::bind(contact.server.listen).await?;
+    let contact_running =
+        service::start::<contact_service::Service>(contact, Arc::new(SystemClock), listener)
+            .await?;
+    let contact_addr = contact_running.addr;
+
     if !no_seed {
         suite::seed::seed_if_empty(&format!("http://{scheduling_addr}"), &admin).await?;
+        if let Err(e) = suite::demo_contact::seed(
+            &format!("http://{scheduling_addr}"),
+            &format!("http://{contact_addr}"),
+            &admin,
+        )
+        .await
+        {
+            tracing::warn!(error = %e, "demo customers not seeded");
+        }
         suite::demo_complaints::seed_if_empty(
             &format!("http://{scheduling_addr}"),
             &format!("http://{complaints_addr}"),
@@ -86,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!("hospital suite is up");
     println!("  scheduling  {scheduling_addr}   (hospital.scheduling.v1.SchedulingService)");
+    println!("  contact     {contact_addr}   (hospital.contact.v1.ContactService)");
     println!("  complaints  {complaints_addr}   (hospital.complaints.v1.ComplaintsService)");
     println!();
     println!("local admin token (group scope, 30 days):");
@@ -98,11 +125,15 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {complaints_addr} hospital.complaints.v1.ComplaintsService/ListWorkOrders"
     );
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {contact_addr} hospital.contact.v1.ContactService/ListMessages"
+    );
     println!();
     println!("Ctrl-C stops.");
 
     shutdown_signal().await;
     complaints_running.stop().await?;
+    contact_running.stop().await?;
     running.stop().await?;
     Ok(())
 }
@@ -128,7 +159,12 @@ fn local<T: Spec>(
 /// The HS256 secret for local tokens: made once, kept in the data folder so tokens survive
 /// restarts.
 fn local_secret(data_dir: &std::path::Path) -> anyhow::Result<SecretString> {
-    let path = data_dir.join("local-signing-secret");
+    local_key(data_dir, "local-signing-secret")
+}
+
+/// A random key kept in the data folder under `name`, made on first use.
+fn local_key(data_dir: &std::path::Path, name: &str) -> anyhow::Result<SecretString> {
+    let path = data_dir.join(name);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim().to_owned();
         if !existing.is_empty() {

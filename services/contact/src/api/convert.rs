@@ -15,7 +15,7 @@ use crate::{
         customer::Consent,
         plan::Policy,
         reminder::{Message, Reminder},
-        vocab::Channel,
+        vocab::{Channel, ReminderStatus},
     },
     store::messages::Record,
 };
@@ -96,7 +96,8 @@ pub fn reminder_out(r: &Reminder, customer_id: &str) -> pb::Reminder {
         customer_id: customer_id.to_owned(),
         kind: kind_out(r.kind),
         status: reminder_status_out(r.status),
-        due_at: Some(to_proto(r.due_at)),
+        // A skipped reminder never had an instant ahead of it.
+        due_at: (r.status != ReminderStatus::Skipped).then(|| to_proto(r.due_at)),
         sent_at: r.sent_at.map(to_proto),
         channel: r.channel.map(channel_out).unwrap_or(0),
         withdrawn_reason: r.reason.clone(),

@@ -30,7 +30,7 @@ pub const CONSUMER: &str = "scheduling-events";
 /// What an event changes here.
 enum Effect {
     /// A new visit and its reminders.
-    Booked(Visit),
+    Booked(Box<Visit>),
     /// A visit moved to a new window.
     Moved {
         id: String,
@@ -63,7 +63,7 @@ impl Contact {
         let position = event.position;
         let effect = match event.kind {
             Some(Kind::AppointmentBooked(b)) => {
-                Effect::Booked(self.visit_of(&event.branch_id, b).await?)
+                Effect::Booked(Box::new(self.visit_of(&event.branch_id, b).await?))
             }
             Some(Kind::AppointmentRescheduled(r)) => Effect::Moved {
                 starts_at: at(r.new_starts_at),

@@ -255,10 +255,10 @@ pub fn check_preferences(
         let field = format!("contact_points[{i}]");
         let address = rules::text(&mut v, &format!("{field}.address"), address, 128, false);
         match channel {
-            None => v.add(&format!("{field}.channel"), "required"),
+            None => v.add(format!("{field}.channel"), "required"),
             Some(c) if c.uses_mobile() => {
                 if !address.is_empty() && Phone::parse(&address).is_none() {
-                    v.add(&format!("{field}.address"), "a mainland mobile number");
+                    v.add(format!("{field}.address"), "a mainland mobile number");
                 }
                 if !address.is_empty() {
                     points.insert(*c, address);
@@ -266,10 +266,10 @@ pub fn check_preferences(
             }
             Some(c) => {
                 if address.is_empty() {
-                    v.add(&format!("{field}.address"), "required for this channel");
+                    v.add(format!("{field}.address"), "required for this channel");
                 } else if points.insert(*c, address).is_some() {
                     v.add(
-                        &format!("{field}.channel"),
+                        format!("{field}.channel"),
                         "at most one address per channel",
                     );
                 }
@@ -299,8 +299,8 @@ pub fn check_needs(needs: &[Option<Need>], notes: &str) -> Result<(Vec<Need>, St
     for (i, n) in needs.iter().enumerate() {
         match n {
             Some(n) if !out.contains(n) => out.push(*n),
-            Some(_) => v.add(&format!("needs[{i}]"), "each need at most once"),
-            None => v.add(&format!("needs[{i}]"), "a need"),
+            Some(_) => v.add(format!("needs[{i}]"), "each need at most once"),
+            None => v.add(format!("needs[{i}]"), "a need"),
         }
     }
     let notes = rules::note(&mut v, "notes", notes, 500, false);

@@ -114,6 +114,8 @@ pub async fn take_attempt(
 
 /// Moves the message from `from` to `to`, when it is still at `from` (and, for an
 /// attempt's outcome, at `attempts`); `false` otherwise.
+// One conditional UPDATE: its guard (`from`, `attempts`) and its values are its arguments.
+#[allow(clippy::too_many_arguments)]
 pub async fn transition(
     conn: &mut AnyConnection,
     id: &str,

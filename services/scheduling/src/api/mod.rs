@@ -29,6 +29,7 @@ use convert::*;
 pub struct Api {
     app: Scheduling,
     clock: SharedClock,
+    require_customer_id: bool,
 }
 
 impl std::fmt::Debug for Api {
@@ -42,7 +43,17 @@ impl std::fmt::Debug for Api {
 impl Api {
     /// The edge over the use cases.
     pub fn new(app: Scheduling, clock: SharedClock) -> Self {
-        Self { app, clock }
+        Self {
+            app,
+            clock,
+            require_customer_id: false,
+        }
+    }
+
+    /// The same, refusing bookings that name no customer of the contact service.
+    pub fn requiring_customer_id(mut self, required: bool) -> Self {
+        self.require_customer_id = required;
+        self
     }
 }
 
@@ -406,6 +417,11 @@ impl SchedulingService for Api {
         require(&mut v, &r.package_id, "package_id");
         let c = r.customer.unwrap_or_default();
         let customer = Customer::parse(&c.customer_id, &c.name, &c.phone, "customer.", &mut v);
+        v.check(
+            !self.require_customer_id || !c.customer_id.trim().is_empty(),
+            "customer.customer_id",
+            "required: find or create the customer in the contact service first",
+        );
         service_kit::requests::check_request_id(&r.request_id, &mut v);
         v.into_result()?;
         let cmd = app::BookCommand {

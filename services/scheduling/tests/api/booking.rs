@@ -16,6 +16,7 @@ backend_tests!(
     every_change_is_kept_in_the_audit_trail,
     listing_pages_through_a_day,
     a_replica_books_by_the_branch_as_it_now_is_not_as_it_was_cached,
+    where_contact_runs_a_booking_names_its_customer,
 );
 
 async fn slot_branch(app: &TestApp, _slot_id: &str) -> String {
@@ -580,4 +581,37 @@ async fn a_replica_books_by_the_branch_as_it_now_is_not_as_it_was_cached(backend
     assert!(refused.message().contains("closed"), "{refused:?}");
     assert_eq!(slot_state(&app, &f.slot.slot_id, &f.plain_package).await, 2);
     drop(elsewhere);
+}
+
+/// With contact deployed (`booking.require_customer_id`), a booking without contact's
+/// customer id is refused naming the field, so no visit goes unreminded.
+async fn where_contact_runs_a_booking_names_its_customer(backend: Backend) {
+    let mut app = spawn_app(backend).await;
+    let f = fixture(&app, 10).await;
+    // Off by default: scheduling on its own books without one.
+    book(&app, &app.admin, "no-id", &f.slot, &f.plain_package, 1)
+        .await
+        .expect("booked without an id");
+    app.settings().booking.require_customer_id = true;
+    app.restart().await;
+    let e = book(&app, &app.admin, "no-id-2", &f.slot, &f.plain_package, 2)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), tonic::Code::InvalidArgument);
+    assert_eq!(bad_fields(&e), ["customer.customer_id"]);
+    let mut with_id = customer(3);
+    with_id.customer_id = format!("cus_{}", "0".repeat(32));
+    app.client()
+        .book_appointment(req(
+            &app.admin,
+            pb::BookAppointmentRequest {
+                request_id: "with-id".into(),
+                slot_id: f.slot.slot_id.clone(),
+                package_id: f.plain_package.package_id.clone(),
+                customer: Some(with_id),
+            },
+        ))
+        .await
+        .expect("booked with contact's id");
+    app.stop().await;
 }
