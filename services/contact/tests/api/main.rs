@@ -4,6 +4,7 @@
 mod helpers;
 
 mod customers;
+mod edges;
 mod reminders;
 mod schedule_changes;
 mod sheet;
