@@ -68,6 +68,8 @@ pub struct ReminderSettings {
     pub sweep_interval_ms: u64,
     /// Most reminders (and most messages) one sweep takes.
     pub batch: u32,
+    /// Reminders (and messages) handled at once within a sweep.
+    pub concurrency: u32,
 }
 
 /// The key of the ID-number hash.
@@ -91,7 +93,8 @@ impl Spec for Service {
             ("scheduling.timeout_ms", "5000"),
             ("scheduling.follow_events", "true"),
             ("reminders.sweep_interval_ms", "1000"),
-            ("reminders.batch", "500"),
+            ("reminders.batch", "2000"),
+            ("reminders.concurrency", "32"),
             ("delivery.adapter", "local"),
             ("delivery.timeout_ms", "5000"),
             ("delivery.max_attempts", "5"),
@@ -124,6 +127,7 @@ impl Spec for Service {
             retry,
             settings.identity.hash_key.clone(),
             settings.reminders.batch.max(1),
+            settings.reminders.concurrency,
         );
         let sweeper = app.clone();
         launch.every(

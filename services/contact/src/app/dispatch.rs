@@ -33,26 +33,51 @@ enum Attempt {
 }
 
 impl Contact {
-    /// One sweep: due reminders become messages, due messages are handed over. Returns
-    /// how many of each it handled.
+    /// One sweep: due reminders become messages, due messages are handed over, up to
+    /// `concurrency` at a time (the morning wave is tens of thousands due at one
+    /// instant). Returns how many of each it handled.
     pub async fn sweep(&self) -> Result<(usize, usize)> {
         let now = self.now();
         let due = store::visits::due(&mut *self.conn().await?, now, self.batch).await?;
-        let mut queued = 0;
-        for r in &due {
-            if self.queue_reminder(r, now).await? {
-                queued += 1;
-            }
-        }
+        let queued = self
+            .each(due, move |app, r| async move {
+                app.queue_reminder(&r, now).await
+            })
+            .await;
         let messages =
             store::messages::due(&mut *self.conn().await?, self.now(), self.batch).await?;
-        let mut handed = 0;
-        for m in &messages {
-            if self.attempt(m).await? {
-                handed += 1;
-            }
-        }
+        let handed = self
+            .each(messages, |app, m| async move { app.attempt(&m).await })
+            .await;
         Ok((queued, handed))
+    }
+
+    /// Runs `f` on every item, `concurrency` at a time; counts the `true`s. A failure is
+    /// logged and left for the next sweep (the item is still due).
+    async fn each<T, F, Fut>(&self, items: Vec<T>, f: F) -> usize
+    where
+        T: Send + 'static,
+        F: Fn(Contact, T) -> Fut,
+        Fut: Future<Output = Result<bool>> + Send + 'static,
+    {
+        let mut running = tokio::task::JoinSet::new();
+        let mut done = 0;
+        let mut settle = |r: Option<Result<Result<bool>, tokio::task::JoinError>>| match r {
+            Some(Ok(Ok(true))) => done += 1,
+            Some(Ok(Err(e))) => tracing::warn!(error = %e, "reminder sweep"),
+            Some(Err(e)) => tracing::warn!(error = %e, "reminder sweep task"),
+            _ => {}
+        };
+        for item in items {
+            if running.len() >= self.concurrency {
+                settle(running.join_next().await);
+            }
+            running.spawn(f(self.clone(), item));
+        }
+        while let Some(r) = running.join_next().await {
+            settle(Some(r));
+        }
+        done
     }
 
     async fn context(tx: &mut Tx, appointment_id: &str) -> Result<(Visit, Option<Customer>)> {

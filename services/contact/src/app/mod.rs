@@ -109,6 +109,7 @@ pub struct Contact {
     retry: Retry,
     hash_key: Option<Arc<SecretString>>,
     batch: i64,
+    concurrency: usize,
     branches: Arc<Cache<Branch>>,
 }
 
@@ -134,6 +135,7 @@ impl Contact {
         retry: Retry,
         hash_key: Option<SecretString>,
         batch: u32,
+        concurrency: u32,
     ) -> Self {
         Self {
             db,
@@ -144,6 +146,7 @@ impl Contact {
             retry,
             hash_key: hash_key.map(Arc::new),
             batch: i64::from(batch),
+            concurrency: concurrency.max(1) as usize,
             branches: Arc::new(Cache::new(4096)),
         }
     }
