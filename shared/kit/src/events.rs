@@ -343,6 +343,58 @@ pub async fn begin_claimed(
     }
 }
 
+/// Begins a transaction that claims every position up to `last` of `consumer`'s feed at
+/// once, for a batch of events applied together. Returns the transaction and the position
+/// claimed before (apply only the batch's events after it), or `None` when `last` (or a
+/// later position) was already applied. A compare-and-set on the stored position: a
+/// replica that claimed part of the batch meanwhile makes this one read again, so no event
+/// takes effect twice.
+pub async fn begin_claimed_batch(
+    db: &Db,
+    consumer: &str,
+    last: u64,
+    now_micros: i64,
+) -> Result<Option<(crate::db::Tx, u64)>> {
+    let last = i64::try_from(last).unwrap_or(i64::MAX);
+    loop {
+        let mut tx = db.begin().await?;
+        let before: Option<i64> =
+            sqlx::query_scalar("SELECT position FROM consumer_positions WHERE consumer = $1")
+                .bind(consumer)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let claimed = match before {
+            Some(p) if p >= last => return Ok(None),
+            Some(p) => sqlx::query(
+                "UPDATE consumer_positions SET position = $1, updated_at = $2 \
+                 WHERE consumer = $3 AND position = $4",
+            )
+            .bind(last)
+            .bind(now_micros)
+            .bind(consumer)
+            .bind(p)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+            None => sqlx::query(
+                "INSERT INTO consumer_positions (consumer, position, updated_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT (consumer) DO NOTHING",
+            )
+            .bind(consumer)
+            .bind(last)
+            .bind(now_micros)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected(),
+        };
+        if claimed == 1 {
+            return Ok(Some((tx, before.unwrap_or(0).max(0) as u64)));
+        }
+        // Another replica moved the position between the read and the write: read again.
+        drop(tx);
+    }
+}
+
 /// Pause before the first reconnection of a [`follow`]; it doubles on each failure.
 const RECONNECT: Duration = Duration::from_millis(500);
 /// Longest pause between reconnections.
@@ -393,6 +445,87 @@ pub async fn follow<E, S, C, CF, A, AF>(
         tokio::select! {
             () = &mut stop => return,
             () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// [`follow`] for a busy feed: hands `apply` every event already waiting in the stream (at
+/// least one, at most `max`) at once, so that it can apply them in one transaction
+/// claimed with [`begin_claimed_batch`] instead of one transaction per event.
+pub async fn follow_batched<E, S, C, CF, A, AF>(
+    db: &Db,
+    consumer: &str,
+    max: usize,
+    connect: C,
+    apply: A,
+    stop: impl std::future::Future<Output = ()>,
+) where
+    S: tokio_stream::Stream<Item = Result<E>> + Unpin,
+    C: Fn(u64) -> CF,
+    CF: std::future::Future<Output = Result<S>>,
+    A: Fn(Vec<E>) -> AF,
+    AF: std::future::Future<Output = Result<()>>,
+{
+    let connect = &connect;
+    let apply = &apply;
+    follow(
+        db,
+        consumer,
+        move |after| async move {
+            let stream = connect(after).await?;
+            Ok(Batches {
+                inner: stream,
+                max: max.max(1),
+                failed: None,
+            })
+        },
+        move |batch: Vec<E>| apply(batch),
+        stop,
+    )
+    .await;
+
+    /// The events of `inner`, in batches of what is ready; an error comes after the
+    /// events before it.
+    struct Batches<S> {
+        inner: S,
+        max: usize,
+        failed: Option<crate::Error>,
+    }
+
+    impl<E, S> tokio_stream::Stream for Batches<S>
+    where
+        S: tokio_stream::Stream<Item = Result<E>> + Unpin,
+    {
+        type Item = Result<Vec<E>>;
+
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            use std::task::Poll;
+            if let Some(e) = self.failed.take() {
+                return Poll::Ready(Some(Err(e)));
+            }
+            let mut batch = Vec::new();
+            while batch.len() < self.max {
+                match std::pin::Pin::new(&mut self.inner).poll_next(cx) {
+                    Poll::Ready(Some(Ok(e))) => batch.push(e),
+                    Poll::Ready(Some(Err(e))) if batch.is_empty() => {
+                        return Poll::Ready(Some(Err(e)));
+                    }
+                    Poll::Ready(Some(Err(e))) => {
+                        self.failed = Some(e);
+                        break;
+                    }
+                    Poll::Ready(None) if batch.is_empty() => return Poll::Ready(None),
+                    Poll::Ready(None) | Poll::Pending => break,
+                }
+            }
+            if batch.is_empty() {
+                Poll::Pending
+            } else {
+                Poll::Ready(Some(Ok(batch)))
+            }
         }
     }
 }

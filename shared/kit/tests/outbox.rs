@@ -49,7 +49,65 @@ fn number(payload: &[u8]) -> u32 {
 backend_tests!(
     concurrent_writers_with_random_commit_delays_are_each_delivered_once_in_order,
     an_event_that_commits_late_is_published_after_the_ones_that_overtook_it,
+    batches_claimed_by_racing_consumers_apply_each_position_once,
 );
+
+/// Consumers racing over overlapping batches of one feed (as replicas do after a
+/// reconnect): each claims a batch's last position and applies only what lies after the
+/// position it found; every position is applied exactly once.
+async fn batches_claimed_by_racing_consumers_apply_each_position_once(backend: Backend) {
+    use service_kit::events::begin_claimed_batch;
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(&backend, dir.path()).await;
+    sqlx::query("CREATE TABLE applied (position BIGINT NOT NULL)")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    // Overlapping batches, ending at 5, 3, 9, 9, 12, 7, 20, in racing tasks.
+    let lasts = [5u64, 3, 9, 9, 12, 7, 20, 16, 20, 1];
+    let mut tasks = tokio::task::JoinSet::new();
+    for last in lasts {
+        let db = db.clone();
+        tasks.spawn(async move {
+            loop {
+                let attempt = async {
+                    let Some((mut tx, before)) =
+                        begin_claimed_batch(&db, "racing", last, 0).await?
+                    else {
+                        return Ok::<_, service_kit::Error>(());
+                    };
+                    for p in (before + 1)..=last {
+                        sqlx::query("INSERT INTO applied (position) VALUES ($1)")
+                            .bind(p as i64)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                };
+                match attempt.await {
+                    Ok(()) => return,
+                    // SQLite's single writer may be busy; PostgreSQL may abort a loser.
+                    Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let mut applied: Vec<i64> = sqlx::query_scalar("SELECT position FROM applied")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    applied.sort();
+    assert_eq!(applied, (1..=20).collect::<Vec<i64>>(), "each position once");
+    assert!(
+        begin_claimed_batch(&db, "racing", 20, 0)
+            .await
+            .unwrap()
+            .is_none(),
+        "applied already"
+    );
+}
 
 async fn an_event_that_commits_late_is_published_after_the_ones_that_overtook_it(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();

@@ -4,20 +4,22 @@
 //! transaction as the effect, so each event takes effect once across restarts of either
 //! service and across replicas.
 
+use std::collections::HashMap;
+
 use hospital_proto::scheduling::{self as sched, scheduling_event::Kind};
 use jiff::Timestamp;
 use service_kit::{
     Result,
     clock::{from_micros, proto_micros, to_micros},
     db::{Tx, retry},
-    events::{self as kit_events, begin_claimed},
+    events::{self as kit_events, begin_claimed_batch},
     ids::new_id,
 };
 
 use super::Contact;
 use crate::{
     domain::{
-        plan::{self, Planned, Policy, QuietHours},
+        plan::{self, Planned, Policy},
         reminder::{Reminder, Visit},
         vocab::{ReminderKind, ReminderStatus, VisitStatus},
     },
@@ -45,23 +47,28 @@ fn at(t: Option<prost_types::Timestamp>) -> Timestamp {
     from_micros(t.as_ref().map(proto_micros).unwrap_or(0))
 }
 
+/// Most events applied in one transaction.
+const BATCH: usize = 500;
+
 impl Contact {
-    /// Follows scheduling's events until `stop` resolves (see [`kit_events::follow`]).
+    /// Follows scheduling's events until `stop` resolves, applying what is waiting in
+    /// batches (see [`kit_events::follow_batched`]): a busy booking day is a few
+    /// transactions a second, not one per booking.
     pub async fn run_feed(self, stop: impl Future<Output = ()>) {
-        kit_events::follow(
+        kit_events::follow_batched(
             &self.db,
             CONSUMER,
+            BATCH,
             |after| self.scheduling.events(after),
-            |event| self.apply_scheduling_event(event),
+            |events| self.apply_scheduling_events(events),
             stop,
         )
         .await;
     }
 
-    /// Applies one event, at most once.
-    pub async fn apply_scheduling_event(&self, event: sched::SchedulingEvent) -> Result<()> {
-        let position = event.position;
-        let effect = match event.kind {
+    /// What one event changes here, if anything.
+    async fn effect_of(&self, event: sched::SchedulingEvent) -> Result<Option<Effect>> {
+        Ok(Some(match event.kind {
             Some(Kind::AppointmentBooked(b)) => {
                 Effect::Booked(Box::new(self.visit_of(&event.branch_id, b).await?))
             }
@@ -82,29 +89,57 @@ impl Contact {
                 if let Some(b) = c.branch {
                     self.branches.forget(&b.branch_id);
                 }
-                return Ok(());
+                return Ok(None);
             }
-            // Queues and service recovery change nothing here; the position moves on with
-            // the next event that does.
-            _ => return Ok(()),
+            // Queues and service recovery change nothing here.
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Applies one event, at most once.
+    pub async fn apply_scheduling_event(&self, event: sched::SchedulingEvent) -> Result<()> {
+        self.apply_scheduling_events(vec![event]).await
+    }
+
+    /// Applies consecutive events in one transaction that claims their positions, each at
+    /// most once (those a replica applied meanwhile are skipped).
+    pub async fn apply_scheduling_events(&self, events: Vec<sched::SchedulingEvent>) -> Result<()> {
+        let Some(last) = events.last().map(|e| e.position) else {
+            return Ok(());
         };
+        let mut effects = Vec::with_capacity(events.len());
+        for event in events {
+            let position = event.position;
+            if let Some(effect) = self.effect_of(event).await? {
+                effects.push((position, effect));
+            }
+        }
         let now = self.now();
         retry(|| async {
-            let Some(mut tx) = begin_claimed(&self.db, CONSUMER, position, to_micros(now)).await?
+            let Some((mut tx, before)) =
+                begin_claimed_batch(&self.db, CONSUMER, last, to_micros(now)).await?
             else {
                 return Ok(());
             };
-            match &effect {
-                Effect::Booked(visit) => self.booked(&mut tx, visit, now).await?,
-                Effect::Moved {
-                    id,
-                    starts_at,
-                    ends_at,
-                } => self.moved(&mut tx, id, *starts_at, *ends_at, now).await?,
-                Effect::Ended(id, status) => {
-                    store::visits::set_status(&mut tx, id, *status, now).await?;
-                    let reason = format!("the visit is {}", status.as_str().to_lowercase());
-                    store::visits::withdraw_planned(&mut tx, id, &reason, now).await?;
+            let mut policies = HashMap::new();
+            for (position, effect) in &effects {
+                if *position <= before {
+                    continue;
+                }
+                match effect {
+                    Effect::Booked(visit) => {
+                        self.booked(&mut tx, visit, now, &mut policies).await?
+                    }
+                    Effect::Moved {
+                        id,
+                        starts_at,
+                        ends_at,
+                    } => self.moved(&mut tx, id, *starts_at, *ends_at, now).await?,
+                    Effect::Ended(id, status) => {
+                        store::visits::set_status(&mut tx, id, *status, now).await?;
+                        let reason = format!("the visit is {}", status.as_str().to_lowercase());
+                        store::visits::withdraw_planned(&mut tx, id, &reason, now).await?;
+                    }
                 }
             }
             tx.commit().await?;
@@ -113,35 +148,21 @@ impl Contact {
         .await
     }
 
-    /// The booked visit, with the branch's name, brand and zone; tied to its customer
-    /// when contact knows the booking's customer id.
+    /// The booked visit, with the branch's name, brand and zone; whether contact knows
+    /// its customer is checked when it is applied.
     async fn visit_of(&self, branch_id: &str, b: sched::AppointmentBooked) -> Result<Visit> {
         let branch = self.branch(branch_id).await?;
         let customer = b.customer.unwrap_or_default();
-        let known = if customer.customer_id.is_empty() {
-            false
-        } else {
-            store::customers::get(&mut *self.conn().await?, &customer.customer_id)
-                .await?
-                .is_some()
-        };
-        let unlinked_reason = if customer.customer_id.is_empty() {
-            "the booking names no customer id".to_owned()
-        } else if !known {
-            "the booking's customer id is not a customer here".to_owned()
-        } else {
-            String::new()
-        };
         let starts_at = at(b.starts_at);
         let ends_at = b.ends_at.map(|t| at(Some(t))).unwrap_or(starts_at);
         Ok(Visit {
             appointment_id: b.appointment_id,
-            customer_id: if known {
-                customer.customer_id
+            unlinked_reason: if customer.customer_id.is_empty() {
+                "the booking names no customer id".to_owned()
             } else {
                 String::new()
             },
-            unlinked_reason,
+            customer_id: customer.customer_id,
             customer_name: customer.name,
             phone_masked: customer.phone_masked,
             branch_id: branch.id.clone(),
@@ -168,52 +189,65 @@ impl Contact {
             .unwrap_or_default())
     }
 
-    async fn quiet_hours(tx: &mut Tx, customer_id: &str) -> Result<QuietHours> {
-        Ok(if customer_id.is_empty() {
-            QuietHours::default()
+    async fn booked(
+        &self,
+        tx: &mut Tx,
+        visit: &Visit,
+        now: Timestamp,
+        policies: &mut HashMap<String, Policy>,
+    ) -> Result<()> {
+        let quiet = if visit.customer_id.is_empty() {
+            None
         } else {
-            store::customers::get(tx, customer_id)
-                .await?
-                .map(|c| c.quiet_hours)
-                .unwrap_or_default()
-        })
-    }
-
-    async fn booked(&self, tx: &mut Tx, visit: &Visit, now: Timestamp) -> Result<()> {
-        if !store::visits::insert(tx, visit, now).await? {
+            store::customers::quiet_hours(tx, &visit.customer_id).await?
+        };
+        let mut visit = visit.clone();
+        if quiet.is_none() && visit.unlinked_reason.is_empty() {
+            visit.customer_id = String::new();
+            visit.unlinked_reason = "the booking's customer id is not a customer here".into();
+        }
+        if !store::visits::insert(tx, &visit, now).await? {
             return Ok(());
         }
-        if visit.customer_id.is_empty() {
+        let Some(quiet) = quiet else {
             // Counted and listed (ListUnlinkedBookings, the day sheet), never reminded
             // silently or at random.
             tracing::warn!(appointment = %visit.appointment_id, reason = %visit.unlinked_reason, "booking not tied to a customer");
             return Ok(());
-        }
-        let policy = Self::policy_for(tx, &visit.brand).await?;
-        let quiet = Self::quiet_hours(tx, &visit.customer_id).await?;
-        for kind in ReminderKind::ALL {
-            let planned = plan::plan(*kind, visit.starts_at, &visit.tz(), &policy, &quiet, now);
-            let (status, due_at, reason) = match planned {
-                Planned::At(t) => (ReminderStatus::Planned, t, String::new()),
-                Planned::Skipped => (
-                    ReminderStatus::Skipped,
-                    now,
-                    "its time had passed when the visit was booked".to_owned(),
-                ),
-            };
-            let r = Reminder {
-                id: new_id("rem"),
-                appointment_id: visit.appointment_id.clone(),
-                kind: *kind,
-                status,
-                due_at,
-                sent_at: None,
-                channel: None,
-                reason,
-            };
-            store::visits::insert_reminder(tx, visit, &r, now).await?;
-        }
-        Ok(())
+        };
+        let policy = match policies.get(&visit.brand) {
+            Some(p) => *p,
+            None => {
+                let p = Self::policy_for(tx, &visit.brand).await?;
+                policies.insert(visit.brand.clone(), p);
+                p
+            }
+        };
+        let reminders: Vec<Reminder> = ReminderKind::ALL
+            .iter()
+            .map(|kind| {
+                let planned = plan::plan(*kind, visit.starts_at, &visit.tz(), &policy, &quiet, now);
+                let (status, due_at, reason) = match planned {
+                    Planned::At(t) => (ReminderStatus::Planned, t, String::new()),
+                    Planned::Skipped => (
+                        ReminderStatus::Skipped,
+                        now,
+                        "its time had passed when the visit was booked".to_owned(),
+                    ),
+                };
+                Reminder {
+                    id: new_id("rem"),
+                    appointment_id: visit.appointment_id.clone(),
+                    kind: *kind,
+                    status,
+                    due_at,
+                    sent_at: None,
+                    channel: None,
+                    reason,
+                }
+            })
+            .collect();
+        store::visits::insert_reminders(tx, &visit, &reminders, now).await
     }
 
     async fn moved(
@@ -232,7 +266,9 @@ impl Contact {
         store::visits::move_to(tx, id, starts_at, ends_at, now).await?;
         visit.starts_at = starts_at;
         let policy = Self::policy_for(tx, &visit.brand).await?;
-        let quiet = Self::quiet_hours(tx, &visit.customer_id).await?;
+        let quiet = store::customers::quiet_hours(tx, &visit.customer_id)
+            .await?
+            .unwrap_or_default();
         // Those that went out stay sent and count; the others are planned afresh.
         for r in store::visits::reminders(tx, id).await? {
             if r.status.went_out() || r.status == ReminderStatus::Withdrawn {

@@ -253,3 +253,19 @@ pub async fn touch(conn: &mut AnyConnection, id: &str, at: Timestamp) -> Result<
         .await?;
     Ok(())
 }
+
+/// The customer's quiet hours; `None` when there is no such customer.
+pub async fn quiet_hours(conn: &mut AnyConnection, id: &str) -> Result<Option<QuietHours>> {
+    let row = sqlx::query("SELECT quiet_start, quiet_end FROM customers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|r| {
+        Ok(QuietHours {
+            start: time(r.try_get("quiet_start")?),
+            end: time(r.try_get("quiet_end")?),
+        })
+    })
+    .transpose()
+    .map_err(|e: sqlx::Error| e.into())
+}

@@ -194,32 +194,58 @@ fn reminder_row(r: &AnyRow) -> sqlx::Result<Reminder> {
     })
 }
 
-/// Records a reminder; nothing when the visit already has one of its kind (never a
-/// fourth, never a second of a kind).
-pub async fn insert_reminder(
+/// Records a visit's reminders in one statement; any kind the visit already has is left
+/// as it is (never a fourth, never a second of a kind).
+pub async fn insert_reminders(
     conn: &mut AnyConnection,
     visit: &Visit,
-    r: &Reminder,
+    reminders: &[Reminder],
     at: Timestamp,
 ) -> Result<()> {
-    sqlx::query(
+    if reminders.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<String> = (0..reminders.len())
+        .map(|i| {
+            let b = i * 11;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 11
+            )
+        })
+        .collect();
+    // Built from placeholders only; every value is bound.
+    let sql = format!(
         "INSERT INTO reminders (id, appointment_id, customer_id, branch_id, kind, status, \
-         due_at, sent_at, channel, reason, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-         $9, $10, $11) ON CONFLICT DO NOTHING",
-    )
-    .bind(&r.id)
-    .bind(&r.appointment_id)
-    .bind(&visit.customer_id)
-    .bind(&visit.branch_id)
-    .bind(r.kind.as_str())
-    .bind(r.status.as_str())
-    .bind(to_micros(r.due_at))
-    .bind(opt_micros(r.sent_at))
-    .bind(r.channel.map(Channel::as_str).unwrap_or_default())
-    .bind(&r.reason)
-    .bind(to_micros(at))
-    .execute(conn)
-    .await?;
+         due_at, sent_at, channel, reason, updated_at) VALUES {} ON CONFLICT DO NOTHING",
+        rows.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for r in reminders {
+        q = q
+            .bind(&r.id)
+            .bind(&r.appointment_id)
+            .bind(&visit.customer_id)
+            .bind(&visit.branch_id)
+            .bind(r.kind.as_str())
+            .bind(r.status.as_str())
+            .bind(to_micros(r.due_at))
+            .bind(opt_micros(r.sent_at))
+            .bind(r.channel.map(Channel::as_str).unwrap_or_default())
+            .bind(&r.reason)
+            .bind(to_micros(at));
+    }
+    q.execute(conn).await?;
     Ok(())
 }
 
