@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Contact benchmarks on PostgreSQL (scheduling and contact each on a fresh database):
 #  1. lag: scheduling books at its full closed-loop rate (32 clients) with contact's
-#     customer ids while one booking in 20 is timed from its answer to contact showing its
-#     reminders planned;
+#     customer ids; each booking's answer instant is compared with the commit instant of
+#     the transaction in which contact planned its reminders (its `visits.updated_at`),
+#     in SQL, once contact has caught up;
 #  2. wave: COUNT customers (default 70000) each booked a visit later today, the group's
 #     same-day reminder set to one minute, and the reminders received by a local HTTP
 #     server standing in for the messaging platform (contact's webhook adapter).
@@ -50,7 +51,24 @@ stop() { kill -TERM "$CONTACT_PID" "$SCHED_PID"; wait "$CONTACT_PID" "$SCHED_PID
 
 echo "## contact on PostgreSQL ($(date -u +%FT%TZ), $(nproc) cores)"
 start
-target/release/contact_load lag --clients 32 --duration "$SECS"
+target/release/contact_load lag --clients 32 --duration "$SECS" --record "$WORK/booked.csv"
+N=$(wc -l <"$WORK/booked.csv")
+PSQL="psql -X -q -t -A $PG_BASE/bench_contact"
+for _ in $(seq 1 600); do
+  [ "$($PSQL -c 'SELECT count(*) FROM visits')" -ge "$N" ] && break
+  sleep 0.1
+done
+$PSQL <<SQL
+CREATE TEMP TABLE booked (appointment_id TEXT PRIMARY KEY, answered BIGINT);
+\copy booked FROM '$WORK/booked.csv' WITH (FORMAT csv)
+SELECT format('lag: %s bookings; booking answered -> reminders planned in contact: p50 %s ms, p99 %s ms, max %s ms (%s planned before the answer arrived)',
+  count(*),
+  round(percentile_disc(0.5) WITHIN GROUP (ORDER BY v.updated_at - b.answered) / 1000.0, 1),
+  round(percentile_disc(0.99) WITHIN GROUP (ORDER BY v.updated_at - b.answered) / 1000.0, 1),
+  round(max(v.updated_at - b.answered) / 1000.0, 1),
+  count(*) FILTER (WHERE v.updated_at < b.answered))
+FROM booked b JOIN visits v USING (appointment_id);
+SQL
 stop
 start
 target/release/contact_load wave --count "$COUNT" --due-in "${DUE_IN:-4}"

@@ -99,7 +99,11 @@ async fn batches_claimed_by_racing_consumers_apply_each_position_once(backend: B
         .await
         .unwrap();
     applied.sort();
-    assert_eq!(applied, (1..=20).collect::<Vec<i64>>(), "each position once");
+    assert_eq!(
+        applied,
+        (1..=20).collect::<Vec<i64>>(),
+        "each position once"
+    );
     assert!(
         begin_claimed_batch(&db, "racing", 20, 0)
             .await

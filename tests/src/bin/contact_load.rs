@@ -1,9 +1,9 @@
 //! Load for the contact service, against running scheduling and contact services on
 //! loopback (see `tests/bench/contact.sh`):
 //!
-//! - `lag`: books in a closed loop at full rate with contact's customer ids, and samples
-//!   bookings to time how long after the booking's answer contact shows its reminders
-//!   planned (`ListReminders` polled every 5 ms);
+//! - `lag`: books in a closed loop at full rate with contact's customer ids and writes each
+//!   booking's appointment id and the instant its answer arrived (`--record`), for the
+//!   script to compare with when contact planned its reminders (its `visits` rows);
 //! - `wave`: creates `--count` customers, books each a visit later today, with the group's
 //!   same-day reminder set to one instant, and receives the reminders as the messaging
 //!   platform would (an HTTP server on `--receiver`): time from that instant to the last
@@ -54,9 +54,9 @@ enum Command {
         /// Customers created first (bookings cycle through them).
         #[arg(long, default_value_t = 2000)]
         customers: u64,
-        /// One booking in this many is timed.
-        #[arg(long, default_value_t = 20)]
-        sample: u64,
+        /// CSV of `appointment_id,answered_unix_micros`, one line per booking.
+        #[arg(long)]
+        record: std::path::PathBuf,
     },
     /// The morning wave of same-day reminders.
     Wave {
@@ -167,10 +167,10 @@ async fn main() -> anyhow::Result<()> {
             clients,
             duration,
             customers: n,
-            sample,
+            record,
         } => {
             lag(
-                &sched, &contact, &token, &bench, clients, duration, n, sample,
+                &sched, &contact, &token, &bench, clients, duration, n, &record,
             )
             .await
         }
@@ -205,87 +205,63 @@ async fn lag(
     clients: usize,
     secs: u64,
     n: u64,
-    sample: u64,
+    record: &std::path::Path,
 ) -> anyhow::Result<()> {
     let ids = Arc::new(customers(contact, token, n, 32).await?);
     let salt = uuid::Uuid::new_v4().simple().to_string();
     let next = Arc::new(AtomicU64::new(0));
-    let lags = Arc::new(Mutex::new(Histogram::<u64>::new(3)?));
-    let booked = Arc::new(AtomicU64::new(0));
+    let answered = Arc::new(Mutex::new(Vec::new()));
+    let latency = Arc::new(Mutex::new(Histogram::<u64>::new(3)?));
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut tasks = tokio::task::JoinSet::new();
-    let mut pollers = tokio::task::JoinSet::new();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Instant)>();
     for _ in 0..clients {
-        let (mut s, token, ids, next, booked, tx) = (
+        let (mut s, token, ids, next, answered, latency) = (
             sched.clone(),
             token.to_owned(),
             ids.clone(),
             next.clone(),
-            booked.clone(),
-            tx.clone(),
+            answered.clone(),
+            latency.clone(),
         );
         let (slots, package, salt) = (bench.slots.clone(), bench.package.clone(), salt.clone());
         tasks.spawn(async move {
             while Instant::now() < deadline {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let customer = &ids[(i % ids.len() as u64) as usize];
+                let k = i % ids.len() as u64;
                 let slot = &slots[(i as usize) % slots.len()];
-                let req = book_request(slot, &package, customer, i % ids.len() as u64, &salt);
                 let req = spb::BookAppointmentRequest {
                     request_id: format!("bench-{salt}-{i}"),
-                    ..req
+                    ..book_request(slot, &package, &ids[k as usize], k, &salt)
                 };
+                let sent = Instant::now();
                 if let Ok(r) = s.book_appointment(authed(&token, req)).await {
-                    booked.fetch_add(1, Ordering::Relaxed);
-                    if i % sample == 0
-                        && let Some(a) = r.into_inner().appointment
-                    {
-                        let _ = tx.send((a.appointment_id, Instant::now()));
+                    let micros = jiff::Timestamp::now().as_microsecond();
+                    latency
+                        .lock()
+                        .unwrap()
+                        .record(sent.elapsed().as_micros().max(1) as u64)
+                        .ok();
+                    if let Some(a) = r.into_inner().appointment {
+                        answered.lock().unwrap().push((a.appointment_id, micros));
                     }
                 }
             }
         });
     }
-    drop(tx);
-    while let Some((id, at)) = rx.recv().await {
-        let (mut c, token, lags) = (contact.clone(), token.to_owned(), lags.clone());
-        pollers.spawn(async move {
-            loop {
-                let seen = c
-                    .list_reminders(authed(
-                        &token,
-                        cpb::ListRemindersRequest {
-                            appointment_id: id.clone(),
-                        },
-                    ))
-                    .await
-                    .map(|r| !r.into_inner().reminders.is_empty())
-                    .unwrap_or(false);
-                if seen {
-                    let us = at.elapsed().as_micros() as u64;
-                    lags.lock().unwrap().record(us.max(1)).ok();
-                    return;
-                }
-                if at.elapsed() > Duration::from_secs(60) {
-                    eprintln!("{id}: not planned after 60 s");
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        });
-    }
     while tasks.join_next().await.is_some() {}
-    while pollers.join_next().await.is_some() {}
-    let h = lags.lock().unwrap();
+    let answered = answered.lock().unwrap();
+    let mut csv = String::with_capacity(answered.len() * 48);
+    for (id, micros) in answered.iter() {
+        csv.push_str(&format!("{id},{micros}\n"));
+    }
+    std::fs::write(record, csv)?;
+    let h = latency.lock().unwrap();
     println!(
-        "lag: {} bookings in {secs} s ({:.0}/s, {clients} clients); {} sampled: booking answered -> reminders planned p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        booked.load(Ordering::Relaxed),
-        booked.load(Ordering::Relaxed) as f64 / secs as f64,
-        h.len(),
+        "booked: {} in {secs} s ({:.0}/s, {clients} clients), booking p50 {:.1} ms p99 {:.1} ms",
+        answered.len(),
+        answered.len() as f64 / secs as f64,
         h.value_at_quantile(0.5) as f64 / 1000.0,
         h.value_at_quantile(0.99) as f64 / 1000.0,
-        h.max() as f64 / 1000.0,
     );
     Ok(())
 }

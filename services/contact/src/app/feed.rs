@@ -121,15 +121,22 @@ impl Contact {
             else {
                 return Ok(());
             };
+            // Consecutive bookings go in together; a move or an end applies in its place,
+            // after the bookings before it.
             let mut policies = HashMap::new();
+            let mut bookings: Vec<&Visit> = Vec::new();
             for (position, effect) in &effects {
                 if *position <= before {
                     continue;
                 }
+                if let Effect::Booked(visit) = effect {
+                    bookings.push(visit);
+                    continue;
+                }
+                self.booked(&mut tx, &bookings, now, &mut policies).await?;
+                bookings.clear();
                 match effect {
-                    Effect::Booked(visit) => {
-                        self.booked(&mut tx, visit, now, &mut policies).await?
-                    }
+                    Effect::Booked(_) => {}
                     Effect::Moved {
                         id,
                         starts_at,
@@ -142,6 +149,7 @@ impl Contact {
                     }
                 }
             }
+            self.booked(&mut tx, &bookings, now, &mut policies).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -189,44 +197,53 @@ impl Contact {
             .unwrap_or_default())
     }
 
+    /// Records booked visits and plans their reminders: a few statements for the lot.
     async fn booked(
         &self,
         tx: &mut Tx,
-        visit: &Visit,
+        visits: &[&Visit],
         now: Timestamp,
         policies: &mut HashMap<String, Policy>,
     ) -> Result<()> {
-        let quiet = if visit.customer_id.is_empty() {
-            None
-        } else {
-            store::customers::quiet_hours(tx, &visit.customer_id).await?
-        };
-        let mut visit = visit.clone();
-        if quiet.is_none() && visit.unlinked_reason.is_empty() {
-            visit.customer_id = String::new();
-            visit.unlinked_reason = "the booking's customer id is not a customer here".into();
-        }
-        if !store::visits::insert(tx, &visit, now).await? {
+        if visits.is_empty() {
             return Ok(());
         }
-        let Some(quiet) = quiet else {
-            // Counted and listed (ListUnlinkedBookings, the day sheet), never reminded
-            // silently or at random.
-            tracing::warn!(appointment = %visit.appointment_id, reason = %visit.unlinked_reason, "booking not tied to a customer");
-            return Ok(());
-        };
-        let policy = match policies.get(&visit.brand) {
-            Some(p) => *p,
-            None => {
-                let p = Self::policy_for(tx, &visit.brand).await?;
-                policies.insert(visit.brand.clone(), p);
-                p
-            }
-        };
-        let reminders: Vec<Reminder> = ReminderKind::ALL
+        let ids: Vec<&str> = visits
             .iter()
-            .map(|kind| {
-                let planned = plan::plan(*kind, visit.starts_at, &visit.tz(), &policy, &quiet, now);
+            .map(|v| v.customer_id.as_str())
+            .filter(|id| !id.is_empty())
+            .collect();
+        let quiet = store::customers::quiet_hours(tx, &ids).await?;
+        let visits: Vec<Visit> = visits
+            .iter()
+            .map(|v| {
+                let mut v = (*v).clone();
+                if v.unlinked_reason.is_empty() && !quiet.contains_key(&v.customer_id) {
+                    v.customer_id = String::new();
+                    v.unlinked_reason = "the booking's customer id is not a customer here".into();
+                }
+                v
+            })
+            .collect();
+        store::visits::insert_many(tx, &visits, now).await?;
+        let mut reminders = Vec::with_capacity(visits.len() * 3);
+        for visit in &visits {
+            let Some(quiet) = quiet.get(&visit.customer_id) else {
+                // Counted and listed (ListUnlinkedBookings, the day sheet), never reminded
+                // silently or at random.
+                tracing::warn!(appointment = %visit.appointment_id, reason = %visit.unlinked_reason, "booking not tied to a customer");
+                continue;
+            };
+            let policy = match policies.get(&visit.brand) {
+                Some(p) => *p,
+                None => {
+                    let p = Self::policy_for(tx, &visit.brand).await?;
+                    policies.insert(visit.brand.clone(), p);
+                    p
+                }
+            };
+            for kind in ReminderKind::ALL {
+                let planned = plan::plan(*kind, visit.starts_at, &visit.tz(), &policy, quiet, now);
                 let (status, due_at, reason) = match planned {
                     Planned::At(t) => (ReminderStatus::Planned, t, String::new()),
                     Planned::Skipped => (
@@ -235,19 +252,22 @@ impl Contact {
                         "its time had passed when the visit was booked".to_owned(),
                     ),
                 };
-                Reminder {
-                    id: new_id("rem"),
-                    appointment_id: visit.appointment_id.clone(),
-                    kind: *kind,
-                    status,
-                    due_at,
-                    sent_at: None,
-                    channel: None,
-                    reason,
-                }
-            })
-            .collect();
-        store::visits::insert_reminders(tx, &visit, &reminders, now).await
+                reminders.push((
+                    visit,
+                    Reminder {
+                        id: new_id("rem"),
+                        appointment_id: visit.appointment_id.clone(),
+                        kind: *kind,
+                        status,
+                        due_at,
+                        sent_at: None,
+                        channel: None,
+                        reason,
+                    },
+                ));
+            }
+        }
+        store::visits::insert_reminders(tx, &reminders, now).await
     }
 
     async fn moved(
@@ -266,8 +286,9 @@ impl Contact {
         store::visits::move_to(tx, id, starts_at, ends_at, now).await?;
         visit.starts_at = starts_at;
         let policy = Self::policy_for(tx, &visit.brand).await?;
-        let quiet = store::customers::quiet_hours(tx, &visit.customer_id)
+        let quiet = store::customers::quiet_hours(tx, &[visit.customer_id.as_str()])
             .await?
+            .remove(&visit.customer_id)
             .unwrap_or_default();
         // Those that went out stay sent and count; the others are planned afresh.
         for r in store::visits::reminders(tx, id).await? {

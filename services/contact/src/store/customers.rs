@@ -254,18 +254,32 @@ pub async fn touch(conn: &mut AnyConnection, id: &str, at: Timestamp) -> Result<
     Ok(())
 }
 
-/// The customer's quiet hours; `None` when there is no such customer.
-pub async fn quiet_hours(conn: &mut AnyConnection, id: &str) -> Result<Option<QuietHours>> {
-    let row = sqlx::query("SELECT quiet_start, quiet_end FROM customers WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    row.map(|r| {
-        Ok(QuietHours {
-            start: time(r.try_get("quiet_start")?),
-            end: time(r.try_get("quiet_end")?),
-        })
-    })
-    .transpose()
-    .map_err(|e: sqlx::Error| e.into())
+/// The quiet hours of those of `ids` who are customers.
+pub async fn quiet_hours(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, QuietHours>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        // Built from placeholders only; every id is bound.
+        let sql = format!(
+            "SELECT id, quiet_start, quiet_end FROM customers WHERE id IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.insert(
+                r.try_get("id")?,
+                QuietHours {
+                    start: time(r.try_get("quiet_start")?),
+                    end: time(r.try_get("quiet_end")?),
+                },
+            );
+        }
+    }
+    Ok(out)
 }

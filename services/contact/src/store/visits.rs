@@ -34,34 +34,55 @@ fn visit_row(r: &AnyRow) -> sqlx::Result<Visit> {
     })
 }
 
-/// Records a booked visit; `false` when it was recorded before.
-pub async fn insert(conn: &mut AnyConnection, v: &Visit, at: Timestamp) -> Result<bool> {
-    let n = sqlx::query(
-        "INSERT INTO visits (appointment_id, customer_id, unlinked_reason, customer_name, \
-         phone_masked, branch_id, region_path, branch_name, brand, time_zone, package_name, \
-         fasting, starts_at, ends_at, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING",
-    )
-    .bind(&v.appointment_id)
-    .bind(&v.customer_id)
-    .bind(&v.unlinked_reason)
-    .bind(&v.customer_name)
-    .bind(&v.phone_masked)
-    .bind(&v.branch_id)
-    .bind(&v.region_path)
-    .bind(&v.branch_name)
-    .bind(&v.brand)
-    .bind(&v.time_zone)
-    .bind(&v.package_name)
-    .bind(i64::from(v.fasting))
-    .bind(to_micros(v.starts_at))
-    .bind(to_micros(v.ends_at))
-    .bind(v.status.as_str())
-    .bind(to_micros(at))
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+/// Placeholders `($1, …, $n), ($n+1, …)` for `rows` rows of `columns` values each.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows per multi-row INSERT: well under both backends' limits on bound values.
+const ROWS_PER_INSERT: usize = 100;
+
+/// Records booked visits, a hundred to a statement; one recorded before is left as it is.
+pub async fn insert_many(conn: &mut AnyConnection, visits: &[Visit], at: Timestamp) -> Result<()> {
+    for chunk in visits.chunks(ROWS_PER_INSERT) {
+        // Built from placeholders only; every value is bound.
+        let sql = format!(
+            "INSERT INTO visits (appointment_id, customer_id, unlinked_reason, customer_name, \
+             phone_masked, branch_id, region_path, branch_name, brand, time_zone, package_name, \
+             fasting, starts_at, ends_at, status, updated_at) VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(chunk.len(), 16)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in chunk {
+            q = q
+                .bind(&v.appointment_id)
+                .bind(&v.customer_id)
+                .bind(&v.unlinked_reason)
+                .bind(&v.customer_name)
+                .bind(&v.phone_masked)
+                .bind(&v.branch_id)
+                .bind(&v.region_path)
+                .bind(&v.branch_name)
+                .bind(&v.brand)
+                .bind(&v.time_zone)
+                .bind(&v.package_name)
+                .bind(i64::from(v.fasting))
+                .bind(to_micros(v.starts_at))
+                .bind(to_micros(v.ends_at))
+                .bind(v.status.as_str())
+                .bind(to_micros(at));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The visit.
@@ -194,58 +215,37 @@ fn reminder_row(r: &AnyRow) -> sqlx::Result<Reminder> {
     })
 }
 
-/// Records a visit's reminders in one statement; any kind the visit already has is left
-/// as it is (never a fourth, never a second of a kind).
+/// Records reminders (each with its visit), a hundred to a statement; a kind a visit
+/// already has is left as it is (never a fourth, never a second of a kind).
 pub async fn insert_reminders(
     conn: &mut AnyConnection,
-    visit: &Visit,
-    reminders: &[Reminder],
+    reminders: &[(&Visit, Reminder)],
     at: Timestamp,
 ) -> Result<()> {
-    if reminders.is_empty() {
-        return Ok(());
+    for chunk in reminders.chunks(ROWS_PER_INSERT) {
+        // Built from placeholders only; every value is bound.
+        let sql = format!(
+            "INSERT INTO reminders (id, appointment_id, customer_id, branch_id, kind, status, \
+             due_at, sent_at, channel, reason, updated_at) VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(chunk.len(), 11)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (visit, r) in chunk {
+            q = q
+                .bind(&r.id)
+                .bind(&r.appointment_id)
+                .bind(&visit.customer_id)
+                .bind(&visit.branch_id)
+                .bind(r.kind.as_str())
+                .bind(r.status.as_str())
+                .bind(to_micros(r.due_at))
+                .bind(opt_micros(r.sent_at))
+                .bind(r.channel.map(Channel::as_str).unwrap_or_default())
+                .bind(&r.reason)
+                .bind(to_micros(at));
+        }
+        q.execute(&mut *conn).await?;
     }
-    let rows: Vec<String> = (0..reminders.len())
-        .map(|i| {
-            let b = i * 11;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10,
-                b + 11
-            )
-        })
-        .collect();
-    // Built from placeholders only; every value is bound.
-    let sql = format!(
-        "INSERT INTO reminders (id, appointment_id, customer_id, branch_id, kind, status, \
-         due_at, sent_at, channel, reason, updated_at) VALUES {} ON CONFLICT DO NOTHING",
-        rows.join(", ")
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for r in reminders {
-        q = q
-            .bind(&r.id)
-            .bind(&r.appointment_id)
-            .bind(&visit.customer_id)
-            .bind(&visit.branch_id)
-            .bind(r.kind.as_str())
-            .bind(r.status.as_str())
-            .bind(to_micros(r.due_at))
-            .bind(opt_micros(r.sent_at))
-            .bind(r.channel.map(Channel::as_str).unwrap_or_default())
-            .bind(&r.reason)
-            .bind(to_micros(at));
-    }
-    q.execute(conn).await?;
     Ok(())
 }
 
