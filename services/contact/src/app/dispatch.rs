@@ -25,6 +25,13 @@ use crate::{
     store::{self, messages::Record},
 };
 
+/// Reminders queued in one transaction.
+const QUEUE_CHUNK: usize = 100;
+
+/// How long after it was queued a message's first attempt relies on the checks made as
+/// it was queued.
+const FRESH: SignedDuration = SignedDuration::from_secs(5);
+
 /// What one attempt to hand a message over came to.
 enum Attempt {
     Sent,
@@ -35,13 +42,15 @@ enum Attempt {
 impl Contact {
     /// One sweep: due reminders become messages, due messages are handed over, up to
     /// `concurrency` at a time (the morning wave is tens of thousands due at one
-    /// instant). Returns how many of each it handled.
+    /// instant). Returns how many groups of reminders it queued and how many messages it
+    /// handed over.
     pub async fn sweep(&self) -> Result<(usize, usize)> {
         let now = self.now();
         let due = store::visits::due(&mut *self.conn().await?, now, self.batch).await?;
+        let chunks: Vec<Vec<Reminder>> = due.chunks(QUEUE_CHUNK).map(<[_]>::to_vec).collect();
         let queued = self
-            .each(due, move |app, r| async move {
-                app.queue_reminder(&r, now).await
+            .each(chunks, move |app, chunk| async move {
+                Ok(app.queue_reminders(&chunk, now).await? > 0)
             })
             .await;
         let messages =
@@ -80,7 +89,10 @@ impl Contact {
         done
     }
 
-    async fn context(tx: &mut Tx, appointment_id: &str) -> Result<(Visit, Option<Customer>)> {
+    async fn context(
+        tx: &mut sqlx::AnyConnection,
+        appointment_id: &str,
+    ) -> Result<(Visit, Option<Customer>)> {
         let visit = store::visits::get(tx, appointment_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("visit {appointment_id}")))?;
@@ -92,47 +104,61 @@ impl Contact {
         Ok((visit, customer))
     }
 
-    /// Queues the reminder's first message, or withdraws it with the reason; `false` when
-    /// another sweeper took it first.
-    async fn queue_reminder(&self, r: &Reminder, now: Timestamp) -> Result<bool> {
+    /// Queues the first message of each of `due`, or withdraws it with the reason, in one
+    /// transaction: the visits and customers read together, each reminder moved on only
+    /// if it is still planned (another sweeper may have taken it). Returns how many it
+    /// queued.
+    async fn queue_reminders(&self, due: &[Reminder], now: Timestamp) -> Result<usize> {
         retry(|| async {
             let mut tx = self.db.begin().await?;
-            let (visit, customer) = Self::context(&mut tx, &r.appointment_id).await?;
-            if let Some(reason) = hold_back(&visit, customer.as_ref()) {
-                let moved = store::visits::transition(
+            let ids: Vec<&str> = due.iter().map(|r| r.appointment_id.as_str()).collect();
+            let visits = store::visits::get_many(&mut tx, &ids).await?;
+            let customer_ids: Vec<&str> = visits
+                .values()
+                .map(|v| v.customer_id.as_str())
+                .filter(|id| !id.is_empty())
+                .collect();
+            let customers = store::customers::get_many(&mut tx, &customer_ids).await?;
+            let mut messages = Vec::new();
+            for r in due {
+                let Some(visit) = visits.get(&r.appointment_id) else {
+                    continue;
+                };
+                let customer = customers.get(&visit.customer_id);
+                if let Some(reason) = hold_back(visit, customer) {
+                    store::visits::transition(
+                        &mut tx,
+                        &r.id,
+                        ReminderStatus::Planned,
+                        ReminderStatus::Withdrawn,
+                        None,
+                        &reason,
+                        None,
+                        now,
+                    )
+                    .await?;
+                    continue;
+                }
+                let customer = customer.expect("held back without one");
+                let channel = customer.reachable_channels()[0];
+                if store::visits::transition(
                     &mut tx,
                     &r.id,
                     ReminderStatus::Planned,
-                    ReminderStatus::Withdrawn,
-                    None,
-                    &reason,
-                    None,
+                    ReminderStatus::Sent,
+                    Some(channel),
+                    "",
+                    Some(now),
                     now,
                 )
-                .await?;
-                tx.commit().await?;
-                return Ok(moved);
+                .await?
+                {
+                    messages.push(self.message(r, visit, customer, channel, now));
+                }
             }
-            let customer = customer.expect("held back without one");
-            let channel = customer.reachable_channels()[0];
-            if !store::visits::transition(
-                &mut tx,
-                &r.id,
-                ReminderStatus::Planned,
-                ReminderStatus::Sent,
-                Some(channel),
-                "",
-                Some(now),
-                now,
-            )
-            .await?
-            {
-                return Ok(false);
-            }
-            let message = self.message(r, &visit, &customer, channel, now);
-            store::messages::insert(&mut tx, &message).await?;
+            store::messages::insert_many(&mut tx, &messages).await?;
             tx.commit().await?;
-            Ok(true)
+            Ok(messages.len())
         })
         .await
     }
@@ -175,14 +201,18 @@ impl Contact {
         let reminder = store::visits::reminder(&mut conn, &m.reminder_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("reminder {}", m.reminder_id)))?;
-        drop(conn);
         let attempts = m.attempts + 1;
-        // Withdrawn consent, a cancelled visit: nothing not yet handed over goes out.
-        let held = {
-            let mut tx = self.db.begin().await?;
-            let (visit, customer) = Self::context(&mut tx, &reminder.appointment_id).await?;
+        // Withdrawn consent, a cancelled visit: nothing not yet handed over goes out. A
+        // message queued seconds ago was checked as it was queued; a retry, or one an
+        // earlier sweep queued, is checked again.
+        let fresh = m.attempts == 0 && now.duration_since(m.created_at) < FRESH;
+        let held = if fresh {
+            None
+        } else {
+            let (visit, customer) = Self::context(&mut conn, &reminder.appointment_id).await?;
             hold_back(&visit, customer.as_ref())
         };
+        drop(conn);
         if let Some(reason) = held {
             self.settle_withdrawn(m, &reminder, attempts, &reason)
                 .await?;
@@ -288,13 +318,12 @@ impl Contact {
                 Attempt::Dead(e) => format!("dead letter: {e}"),
             };
             self.record(&mut tx, m, &what, &outcome_text, now).await?;
-            let (visit, customer) = Self::context(&mut tx, &r.appointment_id).await?;
             match &outcome {
                 Attempt::Sent => {
                     publish(
                         &mut tx,
-                        &visit.branch_id,
-                        &visit.region_path,
+                        &m.branch_id,
+                        &m.region_path,
                         now,
                         pb::contact_event::Kind::ReminderSent(pb::ReminderSent {
                             reminder_id: r.id.clone(),
@@ -309,6 +338,7 @@ impl Contact {
                 }
                 Attempt::Retry(_) => {}
                 Attempt::Dead(_) => {
+                    let (visit, customer) = Self::context(&mut tx, &r.appointment_id).await?;
                     self.fall_back(&mut tx, m, r, &visit, customer.as_ref(), now)
                         .await?;
                 }

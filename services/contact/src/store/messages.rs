@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use service_kit::{Result, auth::OrgScope, clock::to_micros, sql::Where};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{minutes, opt_micros, opt_ts, parsed, time, ts};
+use super::{ROWS_PER_STATEMENT, minutes, opt_micros, opt_ts, parsed, placeholders, time, ts};
 use crate::domain::{
     plan::Policy,
     reminder::Message,
@@ -62,6 +62,40 @@ pub async fn insert(conn: &mut AnyConnection, m: &Message) -> Result<bool> {
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Queues messages, a hundred to a statement; a channel a reminder already had is left
+/// as it was.
+pub async fn insert_many(conn: &mut AnyConnection, messages: &[Message]) -> Result<()> {
+    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+        // Built from placeholders only; every value is bound.
+        let sql = format!(
+            "INSERT INTO messages (id, reminder_id, customer_id, branch_id, region_path, \
+             channel, to_address, body, status, attempts, next_attempt_at, detail, created_at, \
+             updated_at) VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(chunk.len(), 14)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for m in chunk {
+            q = q
+                .bind(&m.id)
+                .bind(&m.reminder_id)
+                .bind(&m.customer_id)
+                .bind(&m.branch_id)
+                .bind(&m.region_path)
+                .bind(m.channel.as_str())
+                .bind(&m.to)
+                .bind(&m.body)
+                .bind(m.status.as_str())
+                .bind(i64::from(m.attempts))
+                .bind(opt_micros(m.next_attempt_at))
+                .bind(&m.detail)
+                .bind(to_micros(m.created_at))
+                .bind(to_micros(m.updated_at));
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// The message.

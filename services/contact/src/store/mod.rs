@@ -24,3 +24,29 @@ pub(crate) fn time(m: i64) -> Time {
     )
     .unwrap_or(Time::MIN)
 }
+
+/// Placeholders `($1, …, $c), ($c+1, …)` for `rows` rows of `columns` values each, for a
+/// multi-row INSERT whose values are all bound.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cells: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `$1, …, $n`, for an `IN (…)` list whose values are all bound.
+pub(crate) fn in_list(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Rows per multi-row INSERT and ids per `IN` list: well under both backends' limits on
+/// bound values.
+pub(crate) const ROWS_PER_STATEMENT: usize = 100;

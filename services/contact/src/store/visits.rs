@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use service_kit::{Result, auth::OrgScope, clock::to_micros, sql::Where};
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{opt_micros, opt_ts, parsed, ts};
+use super::{ROWS_PER_STATEMENT, in_list, opt_micros, opt_ts, parsed, placeholders, ts};
 use crate::domain::{
     reminder::{Reminder, Visit},
     vocab::{Channel, ReminderKind, ReminderStatus, VisitStatus},
@@ -34,25 +34,9 @@ fn visit_row(r: &AnyRow) -> sqlx::Result<Visit> {
     })
 }
 
-/// Placeholders `($1, …, $n), ($n+1, …)` for `rows` rows of `columns` values each.
-fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cells: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Rows per multi-row INSERT: well under both backends' limits on bound values.
-const ROWS_PER_INSERT: usize = 100;
-
 /// Records booked visits, a hundred to a statement; one recorded before is left as it is.
 pub async fn insert_many(conn: &mut AnyConnection, visits: &[Visit], at: Timestamp) -> Result<()> {
-    for chunk in visits.chunks(ROWS_PER_INSERT) {
+    for chunk in visits.chunks(ROWS_PER_STATEMENT) {
         // Built from placeholders only; every value is bound.
         let sql = format!(
             "INSERT INTO visits (appointment_id, customer_id, unlinked_reason, customer_name, \
@@ -93,6 +77,29 @@ pub async fn get(conn: &mut AnyConnection, appointment_id: &str) -> Result<Optio
         .fetch_optional(conn)
         .await?;
     Ok(row.as_ref().map(visit_row).transpose()?)
+}
+
+/// The visits of `ids` that exist, by appointment id.
+pub async fn get_many(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, Visit>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT {VISIT_COLUMNS} FROM visits WHERE appointment_id IN ({})",
+            in_list(chunk.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let v = visit_row(&r)?;
+            out.insert(v.appointment_id.clone(), v);
+        }
+    }
+    Ok(out)
 }
 
 /// Moves the visit to a new arrival window.
@@ -222,7 +229,7 @@ pub async fn insert_reminders(
     reminders: &[(&Visit, Reminder)],
     at: Timestamp,
 ) -> Result<()> {
-    for chunk in reminders.chunks(ROWS_PER_INSERT) {
+    for chunk in reminders.chunks(ROWS_PER_STATEMENT) {
         // Built from placeholders only; every value is bound.
         let sql = format!(
             "INSERT INTO reminders (id, appointment_id, customer_id, branch_id, kind, status, \
