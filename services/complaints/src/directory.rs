@@ -1,10 +1,7 @@
 //! The scheduling service as complaints calls it over gRPC, with the service token and
 //! the caller's trace context: branch lookups, the event feed, complimentary items.
 
-use std::time::Duration;
-
 use hospital_proto::scheduling as pb;
-use secrecy::SecretString;
 use service_kit::{Result, scheduling::Scheduling};
 use tokio_stream::Stream;
 use tonic::Code;
@@ -47,15 +44,9 @@ pub struct ComplimentaryItem {
 }
 
 impl Directory {
-    /// A lazily connecting client of `endpoint` presenting `token`.
-    pub fn new(
-        endpoint: &str,
-        token: Option<&SecretString>,
-        timeout: Duration,
-    ) -> anyhow::Result<Self> {
-        Ok(Self {
-            scheduling: Scheduling::new(endpoint, token, timeout)?,
-        })
+    /// Complaints' calls over `scheduling`'s client.
+    pub fn new(scheduling: Scheduling) -> Self {
+        Self { scheduling }
     }
 
     /// The branch as scheduling has it; `None` when scheduling does not know it.

@@ -18,9 +18,9 @@ use std::time::Duration;
 use hospital_proto::complaints::complaints_service_server::ComplaintsServiceServer;
 use serde::Deserialize;
 use service_kit::{
-    auth::service_token,
     db::Migrations,
     runtime::Launch,
+    scheduling::SchedulingSettings,
     service::{Built, Parts, Spec},
 };
 
@@ -43,17 +43,6 @@ pub struct Own {
     pub sla: SlaSettings,
     /// Service-recovery limits.
     pub recovery: RecoverySettings,
-}
-
-/// The scheduling service, as this one calls it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SchedulingSettings {
-    /// `http://host:port`.
-    pub endpoint: String,
-    /// Deadline of each unary call, in milliseconds.
-    pub timeout_ms: u64,
-    /// Whether to follow its events (off only for tools and tests that feed events by hand).
-    pub follow_events: bool,
 }
 
 /// The timers.
@@ -99,19 +88,18 @@ impl Spec for Service {
     type App = app::Complaints;
 
     fn defaults() -> Vec<(&'static str, String)> {
-        [
-            ("scheduling.endpoint", "http://127.0.0.1:50051"),
-            ("scheduling.timeout_ms", "5000"),
-            ("scheduling.follow_events", "true"),
-            ("sla.sweep_interval_ms", "10000"),
-            ("recovery.currency", "CNY"),
-            ("recovery.branch_director_limit_minor", "50000"),
-            ("recovery.region_admin_limit_minor", "500000"),
-            ("recovery.group_admin_limit_minor", "5000000"),
-            ("recovery.customer_yearly_cap_minor", "300000"),
-        ]
-        .map(|(k, v)| (k, v.to_owned()))
-        .into()
+        SchedulingSettings::DEFAULTS
+            .into_iter()
+            .chain([
+                ("sla.sweep_interval_ms", "10000"),
+                ("recovery.currency", "CNY"),
+                ("recovery.branch_director_limit_minor", "50000"),
+                ("recovery.region_admin_limit_minor", "500000"),
+                ("recovery.group_admin_limit_minor", "5000000"),
+                ("recovery.customer_yearly_cap_minor", "300000"),
+            ])
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect()
     }
 
     fn migrations() -> &'static Migrations {
@@ -125,12 +113,8 @@ impl Spec for Service {
         launch: &mut Launch,
     ) -> anyhow::Result<Built<app::Complaints>> {
         let settings = &parts.settings;
-        let token = service_token(&settings.auth, Self::NAME);
-        let directory = directory::Directory::new(
-            &settings.scheduling.endpoint,
-            token.as_ref(),
-            Duration::from_millis(settings.scheduling.timeout_ms.max(100)),
-        )?;
+        let directory =
+            directory::Directory::new(settings.scheduling.client(&settings.auth, Self::NAME)?);
         let app = app::Complaints::new(
             parts.db,
             parts.outbox,

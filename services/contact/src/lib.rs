@@ -19,10 +19,9 @@ use hospital_proto::contact::contact_service_server::ContactServiceServer;
 use secrecy::SecretString;
 use serde::Deserialize;
 use service_kit::{
-    auth::service_token,
     db::Migrations,
     runtime::Launch,
-    scheduling::Scheduling,
+    scheduling::SchedulingSettings,
     service::{Built, Parts, Spec},
 };
 
@@ -48,17 +47,6 @@ pub struct Own {
     /// The key ID numbers are hashed with.
     #[serde(default)]
     pub identity: IdentitySettings,
-}
-
-/// The scheduling service, as this one calls it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct SchedulingSettings {
-    /// `http://host:port`.
-    pub endpoint: String,
-    /// Deadline of each unary call, in milliseconds.
-    pub timeout_ms: u64,
-    /// Whether to follow its events (off only for tools and tests that feed events by hand).
-    pub follow_events: bool,
 }
 
 /// The sweep that sends due reminders and retries queued messages.
@@ -88,20 +76,19 @@ impl Spec for Service {
     type App = app::Contact;
 
     fn defaults() -> Vec<(&'static str, String)> {
-        [
-            ("scheduling.endpoint", "http://127.0.0.1:50051"),
-            ("scheduling.timeout_ms", "5000"),
-            ("scheduling.follow_events", "true"),
-            ("reminders.sweep_interval_ms", "1000"),
-            ("reminders.batch", "2000"),
-            ("reminders.concurrency", "32"),
-            ("delivery.adapter", "local"),
-            ("delivery.timeout_ms", "5000"),
-            ("delivery.max_attempts", "5"),
-            ("delivery.backoff_ms", "2000"),
-        ]
-        .map(|(k, v)| (k, v.to_owned()))
-        .into()
+        SchedulingSettings::DEFAULTS
+            .into_iter()
+            .chain([
+                ("reminders.sweep_interval_ms", "1000"),
+                ("reminders.batch", "2000"),
+                ("reminders.concurrency", "32"),
+                ("delivery.adapter", "local"),
+                ("delivery.timeout_ms", "5000"),
+                ("delivery.max_attempts", "5"),
+                ("delivery.backoff_ms", "2000"),
+            ])
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect()
     }
 
     fn migrations() -> &'static Migrations {
@@ -111,12 +98,7 @@ impl Spec for Service {
     /// The use cases over scheduling's directory and feed, the API, and the sweep.
     async fn build(parts: Parts<Own>, launch: &mut Launch) -> anyhow::Result<Built<app::Contact>> {
         let settings = &parts.settings;
-        let token = service_token(&settings.auth, Self::NAME);
-        let scheduling = Scheduling::new(
-            &settings.scheduling.endpoint,
-            token.as_ref(),
-            Duration::from_millis(settings.scheduling.timeout_ms.max(100)),
-        )?;
+        let scheduling = settings.scheduling.client(&settings.auth, Self::NAME)?;
         let (adapter, retry) = adapters::from_settings(&settings.delivery)?;
         let app = app::Contact::new(
             parts.db,

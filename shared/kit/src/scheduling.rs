@@ -9,7 +9,40 @@ use secrecy::SecretString;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Code, codegen::InterceptedService, transport::Channel};
 
-use crate::{Error, Result, telemetry::OutgoingInterceptor};
+use crate::{
+    Error, Result, auth::service_token, config::AuthSettings, telemetry::OutgoingInterceptor,
+};
+
+/// Where scheduling is, as a service that calls it configures it (its `scheduling`
+/// section: `COMPLAINTS__SCHEDULING__ENDPOINT`, `CONTACT__SCHEDULING__TIMEOUT_MS`, …).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SchedulingSettings {
+    /// `http://host:port`.
+    pub endpoint: String,
+    /// Deadline of each unary call, in milliseconds.
+    pub timeout_ms: u64,
+    /// Whether to follow its events (off only for tools and tests that feed events by hand).
+    pub follow_events: bool,
+}
+
+impl SchedulingSettings {
+    /// The section's defaults, for a service's `Spec::defaults`: scheduling on this
+    /// machine's default port, 5 s per call, events followed.
+    pub const DEFAULTS: [(&'static str, &'static str); 3] = [
+        ("scheduling.endpoint", "http://127.0.0.1:50051"),
+        ("scheduling.timeout_ms", "5000"),
+        ("scheduling.follow_events", "true"),
+    ];
+
+    /// A client of scheduling presenting `service`'s token (see [`service_token`]).
+    pub fn client(&self, auth: &AuthSettings, service: &str) -> anyhow::Result<Scheduling> {
+        Scheduling::new(
+            &self.endpoint,
+            service_token(auth, service).as_ref(),
+            Duration::from_millis(self.timeout_ms.max(100)),
+        )
+    }
+}
 
 /// The generated client, with the service token and trace context on every call.
 pub type Client = SchedulingServiceClient<InterceptedService<Channel, OutgoingInterceptor>>;

@@ -4,6 +4,7 @@
 mod customers;
 mod dispatch;
 mod feed;
+mod reads;
 mod sheet;
 pub mod wire;
 

@@ -330,16 +330,26 @@ impl std::io::Write for Captured {
     }
 }
 
+/// The process's log, captured from the first call on: under `cargo test` every test of
+/// this binary shares it (one global subscriber per process), which only widens the check.
+fn captured_logs() -> Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in this test binary");
+        logs
+    })
+    .clone()
+}
+
 async fn no_phone_or_id_number_reaches_an_event_or_a_log(backend: Backend) {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Each test runs in its own process under nextest; under `cargo test` another test
-    // may have set it first, and its logs land here too, which only adds to the check.
-    let _ = tracing::subscriber::set_global_default(subscriber);
+    let logs = captured_logs();
     let s = spawn(backend).await;
     let f = fixture(&s).await;
     let mut r = new_customer("c-1", "13900000001");
