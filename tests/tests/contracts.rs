@@ -3,6 +3,7 @@
 //! holds a vocabulary value is an enum, not a string.
 
 use complaints_service::Service as Complaints;
+use contact_service::Service as Contact;
 use prost::Message;
 use prost_types::{DescriptorProto, FileDescriptorSet, field_descriptor_proto::Type};
 use scheduling_service::Service as Scheduling;
@@ -18,6 +19,11 @@ async fn each_port_lists_only_its_own_service() {
         s.scheduling.follow_events = false;
     })
     .await;
+    let mut contact = TestService::<Contact>::start(&world, |s| {
+        s.scheduling.endpoint = scheduling.endpoint();
+        s.scheduling.follow_events = false;
+    })
+    .await;
     let infrastructure = [
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
@@ -25,6 +31,7 @@ async fn each_port_lists_only_its_own_service() {
     ];
     for (own, channel) in [
         (Scheduling::GRPC_NAME, scheduling.channel()),
+        (Contact::GRPC_NAME, contact.channel()),
         (Complaints::GRPC_NAME, complaints.channel()),
     ] {
         let mut listed = reflected_services(channel).await;
@@ -37,6 +44,7 @@ async fn each_port_lists_only_its_own_service() {
         expected.sort();
         assert_eq!(listed, expected, "on the port of {own}");
     }
+    contact.stop().await;
     complaints.stop().await;
     scheduling.stop().await;
 }

@@ -7,5 +7,6 @@ mod customers;
 mod edges;
 mod reminders;
 mod schedule_changes;
+mod schema;
 mod sheet;
 mod webhook;
