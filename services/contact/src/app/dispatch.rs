@@ -391,7 +391,7 @@ impl Contact {
         match (next, customer) {
             (Some(channel), Some(c)) => {
                 let message = self.message(r, visit, c, channel, now);
-                store::messages::insert(tx, &message).await?;
+                store::messages::insert_many(tx, std::slice::from_ref(&message)).await?;
                 store::visits::transition(
                     tx,
                     &r.id,

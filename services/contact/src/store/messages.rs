@@ -35,35 +35,6 @@ fn from_row(r: &AnyRow) -> sqlx::Result<Message> {
     })
 }
 
-/// Queues a message; `false` when the reminder already had one on this channel (a
-/// channel is tried at most once per reminder).
-pub async fn insert(conn: &mut AnyConnection, m: &Message) -> Result<bool> {
-    let n = sqlx::query(
-        "INSERT INTO messages (id, reminder_id, customer_id, branch_id, region_path, channel, \
-         to_address, body, status, attempts, next_attempt_at, detail, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(&m.id)
-    .bind(&m.reminder_id)
-    .bind(&m.customer_id)
-    .bind(&m.branch_id)
-    .bind(&m.region_path)
-    .bind(m.channel.as_str())
-    .bind(&m.to)
-    .bind(&m.body)
-    .bind(m.status.as_str())
-    .bind(i64::from(m.attempts))
-    .bind(opt_micros(m.next_attempt_at))
-    .bind(&m.detail)
-    .bind(to_micros(m.created_at))
-    .bind(to_micros(m.updated_at))
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
-}
-
 /// Queues messages, a hundred to a statement; a channel a reminder already had is left
 /// as it was.
 pub async fn insert_many(conn: &mut AnyConnection, messages: &[Message]) -> Result<()> {

@@ -371,7 +371,7 @@ async fn no_phone_or_id_number_reaches_an_event_or_a_log(backend: Backend) {
     let apt = book(&s, &f, &f.plain, &c, "2026-12-03", 8, 30).await;
     planned(&s, &apt.appointment_id).await;
     s.at("2026-11-30T10:00").await;
-    assert_eq!(messages(&s).await.len(), 1);
+    assert_eq!(messages_reach(&s, 1).await.len(), 1);
     let mut feed = s
         .client()
         .subscribe(req(&s.admin, pb::SubscribeRequest::default()))

@@ -270,7 +270,7 @@ async fn known(s: &Suite) -> Ids {
     let apt = book(s, &f, &f.plain, &c, "2026-12-03", 8, 30).await;
     planned(s, &apt.appointment_id).await;
     s.at("2026-11-30T10:00").await;
-    let message = messages(s).await.remove(0).message_id;
+    let message = messages_reach(s, 1).await.remove(0).message_id;
     Ids {
         customer: c.customer_id,
         branch: f.branch.branch_id,

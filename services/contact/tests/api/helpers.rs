@@ -298,6 +298,16 @@ pub async fn messages(s: &Suite) -> Vec<pb::Message> {
     m
 }
 
+/// Waits until `n` messages have been handed over (a loaded machine may take longer than
+/// one sweep); all of them, oldest first.
+pub async fn messages_reach(s: &Suite, n: usize) -> Vec<pb::Message> {
+    until(&format!("{n} messages"), || async {
+        let m = messages(s).await;
+        (m.len() >= n).then_some(m)
+    })
+    .await
+}
+
 /// (kind, status, due local time) of each reminder.
 pub fn plan_of(r: &[pb::Reminder]) -> Vec<(pb::ReminderKind, pb::ReminderStatus, String)> {
     r.iter()

@@ -40,7 +40,7 @@ async fn three_reminders_at_their_local_instants_each_sent_once_across_restarts(
     s.at("2026-11-30T09:59").await;
     assert!(messages(&s).await.is_empty());
     s.at("2026-11-30T10:00").await;
-    let sent = messages(&s).await;
+    let sent = messages_reach(&s, 1).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].channel(), pb::Channel::Sms);
     assert_eq!(sent[0].status(), pb::MessageStatus::Sent);
@@ -64,7 +64,7 @@ async fn three_reminders_at_their_local_instants_each_sent_once_across_restarts(
     s.restart_contact().await;
     s.at("2026-12-03T08:00").await;
     s.at("2026-12-03T12:00").await;
-    let sent = messages(&s).await;
+    let sent = messages_reach(&s, 3).await;
     assert_eq!(sent.len(), 3, "{sent:?}");
     let r = reminders(&s, &apt.appointment_id).await;
     assert!(r.iter().all(|r| r.status() == S::Sent), "{r:?}");
@@ -160,7 +160,7 @@ async fn a_visit_booked_inside_a_window_gets_only_the_reminders_still_ahead(back
     assert!(p.iter().all(|(_, st, _)| *st == S::Skipped), "{p:?}");
     s.at("2026-12-02T12:00").await;
     // Two for the visit two days ahead, one for the morning booking, none for the late one.
-    let sent = messages(&s).await;
+    let sent = messages_reach(&s, 3).await;
     assert_eq!(sent.len(), 3, "{sent:?}");
     s.stop().await;
 }
@@ -221,7 +221,7 @@ async fn withdrawn_consent_stops_the_reminders_not_yet_sent(backend: Backend) {
     let apt = book(&s, &f, &f.plain, &c, "2026-12-03", 8, 30).await;
     planned(&s, &apt.appointment_id).await;
     s.at("2026-11-30T10:00").await;
-    assert_eq!(messages(&s).await.len(), 1);
+    assert_eq!(messages_reach(&s, 1).await.len(), 1);
     // The customer says on the phone: no more reminders.
     let agent = s.token(
         "agent-7",

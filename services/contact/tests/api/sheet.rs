@@ -65,6 +65,7 @@ async fn the_day_sheet_lists_needs_and_reminders_and_counts_unlinked_bookings(ba
     .unwrap();
     planned(&s, &other.appointment_id).await;
     s.at("2026-11-30T10:00").await;
+    messages_reach(&s, 2).await;
 
     let unlinked = until("the unlinked booking", || async {
         let r = s

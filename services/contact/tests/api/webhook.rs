@@ -98,6 +98,16 @@ fn seen(state: &Arc<Mutex<State>>) -> Vec<Seen> {
     state.lock().unwrap().seen.clone()
 }
 
+/// Waits (the sweep runs every 20 ms, but a loaded machine may be slower) until the
+/// platform has seen `n` requests; what it saw.
+async fn seen_reaches(state: &Arc<Mutex<State>>, n: usize) -> Vec<Seen> {
+    until(&format!("{n} requests at the platform"), || async {
+        let got = seen(state);
+        (got.len() >= n).then_some(got)
+    })
+    .await
+}
+
 fn set_down(state: &Arc<Mutex<State>>, channels: &[&str]) {
     state.lock().unwrap().down = channels.iter().map(|c| c.to_string()).collect();
 }
@@ -158,9 +168,9 @@ async fn the_platform_down_then_back_loses_nothing_and_takes_nothing_twice(backe
     //    letter, and the same reminder goes by SMS.
     set_down(&state, &["WECHAT"]);
     s.at("2026-11-30T10:00").await;
-    assert_eq!(seen(&state).len(), 1);
+    seen_reaches(&state, 1).await;
     s.at("2026-11-30T10:01").await;
-    assert_eq!(seen(&state).len(), 2);
+    seen_reaches(&state, 2).await;
     s.at("2026-11-30T10:02").await;
     assert_eq!(
         seen(&state).len(),
@@ -168,11 +178,7 @@ async fn the_platform_down_then_back_loses_nothing_and_takes_nothing_twice(backe
         "backing off: the third attempt is at 10:03"
     );
     s.at("2026-11-30T10:03").await;
-    let got = until("the SMS fallback", || async {
-        let got = seen(&state);
-        (got.len() == 4).then_some(got)
-    })
-    .await;
+    let got = seen_reaches(&state, 4).await;
     assert_eq!(
         got.iter()
             .map(|x| (x.channel.as_str(), x.answered))
@@ -188,7 +194,12 @@ async fn the_platform_down_then_back_loses_nothing_and_takes_nothing_twice(backe
         got[..3].iter().all(|x| x.key == got[0].key),
         "one idempotency key per message"
     );
-    let m = messages(&s).await;
+    // The platform counted the request before answering; the answer is recorded after.
+    let m = until("the SMS recorded as sent", || async {
+        let m = messages(&s).await;
+        (m.len() == 2 && m[1].status() == pb::MessageStatus::Sent).then_some(m)
+    })
+    .await;
     assert_eq!(
         m.iter()
             .map(|x| (x.channel(), x.status()))
@@ -207,30 +218,38 @@ async fn the_platform_down_then_back_loses_nothing_and_takes_nothing_twice(backe
     //    comes back and the same message goes through, once.
     set_down(&state, &["WECHAT", "SMS"]);
     s.at("2026-12-02T10:00").await;
-    assert_eq!(seen(&state).len(), 5);
+    seen_reaches(&state, 5).await;
     s.restart_contact().await;
     set_down(&state, &[]);
     s.at("2026-12-02T10:01").await;
-    let got = seen(&state);
+    let got = seen_reaches(&state, 6).await;
     assert_eq!(got.len(), 6, "{got:?}");
     assert_eq!(got[4].key, got[5].key, "the retry carries the same key");
     assert_eq!(got[5].answered, 200);
     // Its receipt says it failed: the same reminder falls back to SMS.
-    let wechat = messages(&s)
-        .await
-        .into_iter()
-        .rfind(|x| x.channel() == pb::Channel::Wechat)
-        .unwrap();
+    let wechat = until("the retried WeChat message recorded as sent", || async {
+        messages(&s)
+            .await
+            .into_iter()
+            .rfind(|x| x.channel() == pb::Channel::Wechat)
+            .filter(|x| x.status() == pb::MessageStatus::Sent)
+    })
+    .await;
     let r = report(&s, &wechat.message_id, pb::DeliveryOutcome::Failed).await;
     assert_eq!(r.message.unwrap().status(), pb::MessageStatus::Failed);
     s.at("2026-12-02T10:02").await;
-    let got = seen(&state);
+    let got = seen_reaches(&state, 7).await;
     assert_eq!(got.len(), 7);
     assert_eq!(got[6].channel, "SMS");
 
     // 3. The day itself: straight through. A receipt reported twice changes nothing.
     s.at("2026-12-03T08:00").await;
-    let m = messages(&s).await;
+    seen_reaches(&state, 8).await;
+    let m = until("the day's message", || async {
+        let m = messages(&s).await;
+        (m.last()?.status() == pb::MessageStatus::Sent).then_some(m)
+    })
+    .await;
     let last = m.last().unwrap();
     assert_eq!(last.channel(), pb::Channel::Wechat);
     report(&s, &last.message_id, pb::DeliveryOutcome::Delivered).await;
