@@ -139,6 +139,7 @@ pub async fn setup(c: &mut SchedulingServiceClient<Channel>, token: &str) -> any
                 wait_promise_minutes: 30,
                 fasting_arrival_cutoff: None,
                 visit_wait_promise_minutes: 0,
+                address: String::new(),
             },
         ))
         .await

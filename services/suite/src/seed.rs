@@ -15,6 +15,7 @@ struct Branch {
     province: &'static str,
     city: &'static str,
     wait_promise_minutes: u32,
+    address: &'static str,
 }
 
 const BRANCHES: &[Branch] = &[
@@ -25,6 +26,7 @@ const BRANCHES: &[Branch] = &[
         province: "shanghai",
         city: "shanghai",
         wait_promise_minutes: 30,
+        address: "上海市静安区南京西路1000号",
     },
     Branch {
         code: "SH-XH-02",
@@ -33,6 +35,7 @@ const BRANCHES: &[Branch] = &[
         province: "shanghai",
         city: "shanghai",
         wait_promise_minutes: 30,
+        address: "上海市徐汇区漕溪北路200号",
     },
     Branch {
         code: "SZ-FT-01",
@@ -41,6 +44,7 @@ const BRANCHES: &[Branch] = &[
         province: "guangdong",
         city: "shenzhen",
         wait_promise_minutes: 25,
+        address: "深圳市福田区深南大道3000号",
     },
     Branch {
         code: "GZ-TH-01",
@@ -49,6 +53,7 @@ const BRANCHES: &[Branch] = &[
         province: "guangdong",
         city: "guangzhou",
         wait_promise_minutes: 30,
+        address: "广州市天河区天河路400号",
     },
 ];
 
@@ -257,6 +262,7 @@ pub async fn seed_if_empty(endpoint: &str, token: &str) -> anyhow::Result<()> {
                     wait_promise_minutes: b.wait_promise_minutes,
                     fasting_arrival_cutoff: Some(tod(10, 0)),
                     visit_wait_promise_minutes: 60,
+                    address: b.address.into(),
                 },
             ))
             .await?

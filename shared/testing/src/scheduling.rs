@@ -64,6 +64,8 @@ pub struct BranchSpec {
     pub wait_promise_minutes: u32,
     /// The whole-visit wait promise, in minutes (0: the service's default).
     pub visit_wait_promise_minutes: u32,
+    /// Street address.
+    pub address: String,
     /// Weekdays the weekly template has arrival windows on.
     pub template_weekdays: Vec<i32>,
     /// Arrival windows on each of those weekdays, `(start, end)` as `(hours, minutes)`.
@@ -90,6 +92,7 @@ impl BranchSpec {
             holidays: Vec::new(),
             wait_promise_minutes: 30,
             visit_wait_promise_minutes: 0,
+            address: format!("{city}市测试路1号"),
             windows: vec![((8, 0), (8, 30)), ((8, 30), (9, 0)), ((9, 0), (9, 30))],
             capacity: 50,
             slot_days: Some((monday(), sunday())),
@@ -156,6 +159,7 @@ impl BranchSpec {
             wait_promise_minutes: self.wait_promise_minutes,
             fasting_arrival_cutoff: None,
             visit_wait_promise_minutes: self.visit_wait_promise_minutes,
+            address: self.address.clone(),
         }
     }
 }

@@ -73,6 +73,7 @@ CREATE TABLE visits (
     branch_id       TEXT NOT NULL,
     region_path     TEXT NOT NULL,
     branch_name     TEXT NOT NULL,
+    branch_address  TEXT NOT NULL,
     brand           TEXT NOT NULL,
     time_zone       TEXT NOT NULL,
     package_name    TEXT NOT NULL,

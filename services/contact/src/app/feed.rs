@@ -176,6 +176,7 @@ impl Contact {
             branch_id: branch.id.clone(),
             region_path: branch.region_path.clone(),
             branch_name: branch.name.clone(),
+            branch_address: branch.address.clone(),
             brand: branch.brand.clone(),
             package_name: b.package_name,
             fasting: b.fasting,

@@ -76,6 +76,8 @@ pub struct Branch {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// Street address.
+    pub address: String,
     /// Brand, for the reminder policy.
     pub brand: String,
     /// IANA zone.
@@ -89,6 +91,7 @@ fn branch_of(b: sched::Branch) -> Branch {
     Branch {
         id: b.branch_id,
         name: b.name,
+        address: b.address,
         brand: b.brand,
         time_zone: if b.time_zone.is_empty() {
             "Asia/Shanghai".into()

@@ -28,6 +28,8 @@ pub struct Visit {
     pub region_path: String,
     /// The branch's name, for the message.
     pub branch_name: String,
+    /// Its street address ('' when scheduling has none).
+    pub branch_address: String,
     /// The branch's brand, whose reminder policy applies.
     pub brand: String,
     /// The package's name.
@@ -155,6 +157,9 @@ pub fn body(kind: ReminderKind, visit: &Visit, customer_name: &str) -> String {
         visit.branch_name,
         visit.package_name,
     );
+    if !visit.branch_address.is_empty() {
+        text.push_str(&format!("地址：{}。", visit.branch_address));
+    }
     if visit.fasting {
         text.push_str("您的套餐含空腹项目：请于检查前一天晚上10点后禁食，检查当天早晨勿进食。");
     }
@@ -183,6 +188,7 @@ mod tests {
             branch_id: "br_1".into(),
             region_path: "guangdong/shenzhen".into(),
             branch_name: "深圳福田体检中心".into(),
+            branch_address: "深圳市福田区深南大道3000号".into(),
             brand: "美年大健康".into(),
             package_name: "入职套餐".into(),
             fasting: true,
@@ -230,6 +236,7 @@ mod tests {
             b.contains("明天（12月10日）08:30-09:00在深圳福田体检中心的入职套餐"),
             "{b}"
         );
+        assert!(b.contains("地址：深圳市福田区深南大道3000号"), "{b}");
         assert!(b.contains("禁食"), "{b}");
         assert!(!b.contains("1390000"), "no phone number in the text");
     }

@@ -11,8 +11,8 @@ use crate::domain::{
 };
 
 const VISIT_COLUMNS: &str = "appointment_id, customer_id, unlinked_reason, customer_name, \
-    phone_masked, branch_id, region_path, branch_name, brand, time_zone, package_name, fasting, \
-    starts_at, ends_at, status";
+    phone_masked, branch_id, region_path, branch_name, branch_address, brand, time_zone, \
+    package_name, fasting, starts_at, ends_at, status";
 
 fn visit_row(r: &AnyRow) -> sqlx::Result<Visit> {
     Ok(Visit {
@@ -24,6 +24,7 @@ fn visit_row(r: &AnyRow) -> sqlx::Result<Visit> {
         branch_id: r.try_get("branch_id")?,
         region_path: r.try_get("region_path")?,
         branch_name: r.try_get("branch_name")?,
+        branch_address: r.try_get("branch_address")?,
         brand: r.try_get("brand")?,
         time_zone: r.try_get("time_zone")?,
         package_name: r.try_get("package_name")?,
@@ -40,9 +41,10 @@ pub async fn insert_many(conn: &mut AnyConnection, visits: &[Visit], at: Timesta
         // Built from placeholders only; every value is bound.
         let sql = format!(
             "INSERT INTO visits (appointment_id, customer_id, unlinked_reason, customer_name, \
-             phone_masked, branch_id, region_path, branch_name, brand, time_zone, package_name, \
-             fasting, starts_at, ends_at, status, updated_at) VALUES {} ON CONFLICT DO NOTHING",
-            placeholders(chunk.len(), 16)
+             phone_masked, branch_id, region_path, branch_name, branch_address, brand, \
+             time_zone, package_name, fasting, starts_at, ends_at, status, updated_at) \
+             VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(chunk.len(), 17)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for v in chunk {
@@ -55,6 +57,7 @@ pub async fn insert_many(conn: &mut AnyConnection, visits: &[Visit], at: Timesta
                 .bind(&v.branch_id)
                 .bind(&v.region_path)
                 .bind(&v.branch_name)
+                .bind(&v.branch_address)
                 .bind(&v.brand)
                 .bind(&v.time_zone)
                 .bind(&v.package_name)

@@ -51,6 +51,11 @@ async fn three_reminders_at_their_local_instants_each_sent_once_across_restarts(
     );
     assert!(sent[0].body.contains("08:30-09:00"), "{}", sent[0].body);
     assert!(
+        sent[0].body.contains("地址：shenzhen市测试路1号"),
+        "{}",
+        sent[0].body
+    );
+    assert!(
         sent[0].body.contains("禁食"),
         "fasting preparation: {}",
         sent[0].body

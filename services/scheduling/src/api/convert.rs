@@ -139,6 +139,7 @@ pub fn branch_out(b: &Branch) -> pb::Branch {
         holidays: b.holidays.iter().copied().map(date_out).collect(),
         wait_promise_minutes: b.wait_promise_minutes,
         visit_wait_promise_minutes: b.visit_wait_promise_minutes,
+        address: b.address.clone(),
         fasting_arrival_cutoff: Some(time_out(b.fasting_cutoff)),
         version: b.version,
         created_at: Some(to_proto(b.created_at)),

@@ -69,6 +69,7 @@ struct RawPatch<'a> {
     holidays: Option<&'a [hospital_proto::common::Date]>,
     wait_promise_minutes: Option<u32>,
     visit_wait_promise_minutes: Option<u32>,
+    address: Option<String>,
     cutoff: Option<&'a hospital_proto::common::TimeOfDay>,
 }
 
@@ -86,6 +87,7 @@ impl RawPatch<'_> {
                 .map(|d| convert::holidays(d, self.paths.holidays, v)),
             wait_promise_minutes: self.wait_promise_minutes,
             visit_wait_promise_minutes: self.visit_wait_promise_minutes,
+            address: self.address,
             fasting_cutoff: time_in(self.cutoff, "fasting_arrival_cutoff", v),
         }
     }
@@ -133,6 +135,7 @@ impl SchedulingService for Api {
             holidays: Some(&r.holidays),
             wait_promise_minutes: Some(r.wait_promise_minutes).filter(|m| *m != 0),
             visit_wait_promise_minutes: Some(r.visit_wait_promise_minutes).filter(|m| *m != 0),
+            address: Some(r.address),
             cutoff: r.fasting_arrival_cutoff.as_ref(),
         }
         .decode(&mut v);
@@ -179,6 +182,7 @@ impl SchedulingService for Api {
             holidays: r.holidays.as_ref().map(|h| h.dates.as_slice()),
             wait_promise_minutes: r.wait_promise_minutes,
             visit_wait_promise_minutes: r.visit_wait_promise_minutes,
+            address: r.address,
             cutoff: r.fasting_arrival_cutoff.as_ref(),
         }
         .decode(&mut v);

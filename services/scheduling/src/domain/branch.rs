@@ -94,6 +94,8 @@ pub struct Branch {
     pub wait_promise_minutes: u32,
     /// Longest promised waiting over the whole visit: every item's wait added up.
     pub visit_wait_promise_minutes: u32,
+    /// Street address ('' until set).
+    pub address: String,
     /// Latest arrival for fasting packages.
     pub fasting_cutoff: Time,
     /// Optimistic-concurrency version.
@@ -148,6 +150,8 @@ pub struct BranchPatch {
     pub wait_promise_minutes: Option<u32>,
     /// New whole-visit promise.
     pub visit_wait_promise_minutes: Option<u32>,
+    /// New address.
+    pub address: Option<String>,
     /// New cutoff.
     pub fasting_cutoff: Option<Time>,
 }
@@ -159,6 +163,9 @@ pub fn validate_patch(p: &BranchPatch, v: &mut Violations) {
     }
     if let Some(brand) = &p.brand {
         service_kit::rules::text(v, "brand", brand, 64, true);
+    }
+    if let Some(address) = &p.address {
+        service_kit::rules::text(v, "address", address, 200, false);
     }
     if let Some(tz) = &p.time_zone {
         v.check(
@@ -230,6 +237,9 @@ pub fn apply_patch(branch: &mut Branch, p: BranchPatch) {
     if let Some(x) = p.visit_wait_promise_minutes {
         branch.visit_wait_promise_minutes = x;
     }
+    if let Some(x) = p.address {
+        branch.address = x.trim().to_owned();
+    }
     if let Some(x) = p.fasting_cutoff {
         branch.fasting_cutoff = x;
     }
@@ -286,6 +296,7 @@ pub fn new_branch(
         holidays: Vec::new(),
         wait_promise_minutes: 0,
         visit_wait_promise_minutes: DEFAULT_VISIT_WAIT_PROMISE_MINUTES,
+        address: String::new(),
         fasting_cutoff: DEFAULT_FASTING_CUTOFF,
         version: 1,
         created_at: now,
@@ -312,6 +323,7 @@ mod tests {
             holidays: None,
             wait_promise_minutes: Some(30),
             visit_wait_promise_minutes: None,
+            address: None,
             fasting_cutoff: None,
         }
     }

@@ -9,12 +9,13 @@ use crate::domain::branch::{Branch, OpeningHours, Region};
 
 const COLUMNS: &str = "id, code, name, brand, province, city, time_zone, opening_hours, \
     holidays, wait_promise_minutes, visit_wait_promise_minutes, fasting_cutoff_minute, version, \
-    created_at, updated_at";
+    created_at, updated_at, address";
 
 /// [`COLUMNS`] qualified with the alias `b`, for joins.
 pub(crate) const COLUMNS_QUALIFIED: &str = "b.id, b.code, b.name, b.brand, b.province, b.city, \
     b.time_zone, b.opening_hours, b.holidays, b.wait_promise_minutes, \
-    b.visit_wait_promise_minutes, b.fasting_cutoff_minute, b.version, b.created_at, b.updated_at";
+    b.visit_wait_promise_minutes, b.fasting_cutoff_minute, b.version, b.created_at, b.updated_at, \
+    b.address";
 
 pub(crate) fn from_row(row: &AnyRow) -> sqlx::Result<Branch> {
     let hours: String = row.try_get("opening_hours")?;
@@ -41,6 +42,7 @@ pub(crate) fn from_row(row: &AnyRow) -> sqlx::Result<Branch> {
             .map_err(|_| corrupt("holidays", "holiday date"))?,
         wait_promise_minutes: row.try_get::<i64, _>("wait_promise_minutes")? as u32,
         visit_wait_promise_minutes: row.try_get::<i64, _>("visit_wait_promise_minutes")? as u32,
+        address: row.try_get("address")?,
         fasting_cutoff: crate::domain::calendar::minute_to_time(cutoff as u16),
         version: row.try_get("version")?,
         created_at: ts(row, "created_at")?,
@@ -62,8 +64,8 @@ pub async fn insert(conn: &mut AnyConnection, b: &Branch, request_id: &str) -> R
     sqlx::query(
         "INSERT INTO branches (id, request_id, code, name, brand, province, city, region_path, \
          time_zone, opening_hours, holidays, wait_promise_minutes, fasting_cutoff_minute, \
-         version, created_at, updated_at, visit_wait_promise_minutes) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         version, created_at, updated_at, visit_wait_promise_minutes, address) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(&b.id)
     .bind(request_id)
@@ -84,6 +86,7 @@ pub async fn insert(conn: &mut AnyConnection, b: &Branch, request_id: &str) -> R
     .bind(micros(b.created_at))
     .bind(micros(b.updated_at))
     .bind(i64::from(b.visit_wait_promise_minutes))
+    .bind(&b.address)
     .execute(conn)
     .await?;
     Ok(())
@@ -94,7 +97,8 @@ pub async fn update(conn: &mut AnyConnection, b: &Branch) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE branches SET name = $1, brand = $2, time_zone = $3, opening_hours = $4, \
          holidays = $5, wait_promise_minutes = $6, fasting_cutoff_minute = $7, version = $8, \
-         updated_at = $9, visit_wait_promise_minutes = $12 WHERE id = $10 AND version = $11",
+         updated_at = $9, visit_wait_promise_minutes = $12, address = $13 \
+         WHERE id = $10 AND version = $11",
     )
     .bind(&b.name)
     .bind(&b.brand)
@@ -110,6 +114,7 @@ pub async fn update(conn: &mut AnyConnection, b: &Branch) -> Result<bool> {
     .bind(&b.id)
     .bind(b.version - 1)
     .bind(i64::from(b.visit_wait_promise_minutes))
+    .bind(&b.address)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

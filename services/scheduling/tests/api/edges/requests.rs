@@ -19,6 +19,7 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
             r.code = s("code", "EDGE-01");
             r.name = s("name", "深圳边缘分院");
             r.brand = s("brand", "美年大健康");
+            r.address = s("address", "深圳市福田区深南大道3000号");
             r.time_zone = s("time_zone", "Asia/Shanghai");
             r.region = Some(common::RegionPath {
                 province: s("region.province", "guangdong"),
@@ -34,6 +35,7 @@ pub(super) async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> 
                     name: Some(s("name", "深圳福田分院")),
                     brand: Some(s("brand", "美年大健康")),
                     time_zone: Some(s("time_zone", "Asia/Shanghai")),
+                    address: Some(s("address", "深圳市福田区深南大道3000号")),
                     ..Default::default()
                 },
             ))
