@@ -76,6 +76,10 @@ pub struct Retry {
     pub max_attempts: u32,
     /// First delay; doubled per attempt.
     pub backoff: Duration,
+    /// How long an attempt is held before another sweeper may take it: twice the
+    /// hand-over's timeout, at least a minute, so a slow platform is never sent the same
+    /// message twice at once.
+    pub lease: Duration,
 }
 
 impl Retry {
@@ -92,6 +96,7 @@ pub fn from_settings(s: &DeliverySettings) -> anyhow::Result<(Adapter, Retry)> {
     let retry = Retry {
         max_attempts: s.max_attempts.max(1),
         backoff: Duration::from_millis(s.backoff_ms.max(1)),
+        lease: Duration::from_millis(s.timeout_ms.saturating_mul(2)).max(Duration::from_secs(60)),
     };
     let adapter = match s.adapter.as_str() {
         "local" => Adapter::Local,
@@ -239,10 +244,27 @@ mod tests {
     }
 
     #[test]
+    fn an_attempt_is_held_longer_than_the_platform_may_take() {
+        let settings = |timeout_ms| DeliverySettings {
+            adapter: "local".into(),
+            webhook_url: None,
+            webhook_secret: None,
+            timeout_ms,
+            max_attempts: 5,
+            backoff_ms: 2000,
+        };
+        let (_, short) = from_settings(&settings(5_000)).unwrap();
+        assert_eq!(short.lease, Duration::from_secs(60));
+        let (_, slow) = from_settings(&settings(90_000)).unwrap();
+        assert_eq!(slow.lease, Duration::from_secs(180));
+    }
+
+    #[test]
     fn retries_back_off_doubling() {
         let r = Retry {
             max_attempts: 5,
             backoff: Duration::from_secs(2),
+            lease: Duration::from_secs(60),
         };
         assert_eq!(r.delay(1), Duration::from_secs(2));
         assert_eq!(r.delay(3), Duration::from_secs(8));

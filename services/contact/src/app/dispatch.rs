@@ -191,8 +191,11 @@ impl Contact {
     /// One hand-over attempt of a queued message; `false` when another sweeper holds it.
     async fn attempt(&self, m: &Message) -> Result<bool> {
         let now = self.now();
-        // Long enough for the adapter's own timeout, so nobody else tries meanwhile.
-        let lease = now + SignedDuration::from_secs(60);
+        // Longer than the adapter's own timeout, so nobody else tries meanwhile.
+        let lease = SignedDuration::try_from(self.retry.lease)
+            .ok()
+            .and_then(|d| now.checked_add(d).ok())
+            .unwrap_or(Timestamp::MAX);
         let mut conn = self.conn().await?;
         if !store::messages::take_attempt(&mut conn, m, now, lease).await? {
             return Ok(false);
