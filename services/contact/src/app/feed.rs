@@ -96,11 +96,6 @@ impl Contact {
         }))
     }
 
-    /// Applies one event, at most once.
-    pub async fn apply_scheduling_event(&self, event: sched::SchedulingEvent) -> Result<()> {
-        self.apply_scheduling_events(vec![event]).await
-    }
-
     /// Applies consecutive events in one transaction that claims their positions, each at
     /// most once (those a replica applied meanwhile are skipped).
     pub async fn apply_scheduling_events(&self, events: Vec<sched::SchedulingEvent>) -> Result<()> {

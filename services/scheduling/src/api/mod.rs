@@ -1,5 +1,6 @@
 //! The gRPC edge: decode, authenticate, validate, call the use cases, map errors.
 
+mod branch_patch;
 mod convert;
 mod recovery;
 
@@ -17,11 +18,9 @@ use tonic::Request;
 
 use crate::{
     app::{self, Scheduling},
-    domain::{
-        branch::{BranchPatch, Region},
-        customer::Customer,
-    },
+    domain::{branch::Region, customer::Customer},
 };
+use branch_patch::{CREATE_PATHS, RawPatch, UPDATE_PATHS, update_paths};
 use convert::*;
 
 /// The tonic service.
@@ -55,65 +54,6 @@ impl Api {
         self.require_customer_id = required;
         self
     }
-}
-
-/// A branch patch as it arrives, before decoding.
-struct RawPatch<'a> {
-    /// Where the request keeps the hours and the holidays: `CreateBranch` has them at the
-    /// top (`opening_hours[0]`), `UpdateBranch` in wrappers (`opening_hours.hours[0]`).
-    paths: &'static Paths,
-    name: Option<String>,
-    brand: Option<String>,
-    time_zone: Option<String>,
-    hours: Option<&'a [pb::OpeningHours]>,
-    holidays: Option<&'a [hospital_proto::common::Date]>,
-    wait_promise_minutes: Option<u32>,
-    visit_wait_promise_minutes: Option<u32>,
-    address: Option<String>,
-    cutoff: Option<&'a hospital_proto::common::TimeOfDay>,
-}
-
-impl RawPatch<'_> {
-    /// The patch, recording what cannot be decoded in `v`; the domain's own checks add to
-    /// it so a client sees every bad field at once.
-    fn decode(self, v: &mut Violations) -> BranchPatch {
-        BranchPatch {
-            name: self.name,
-            brand: self.brand,
-            time_zone: self.time_zone.filter(|t| !t.is_empty()),
-            opening_hours: self.hours.map(|h| opening_hours(h, self.paths.hours, v)),
-            holidays: self
-                .holidays
-                .map(|d| convert::holidays(d, self.paths.holidays, v)),
-            wait_promise_minutes: self.wait_promise_minutes,
-            visit_wait_promise_minutes: self.visit_wait_promise_minutes,
-            address: self.address,
-            fasting_cutoff: time_in(self.cutoff, "fasting_arrival_cutoff", v),
-        }
-    }
-}
-
-/// Field paths of the hours and holidays in one request type.
-struct Paths {
-    hours: &'static str,
-    holidays: &'static str,
-}
-
-/// `CreateBranch`'s paths, which the rules report in.
-const CREATE_PATHS: Paths = Paths {
-    hours: "opening_hours",
-    holidays: "holidays",
-};
-
-const UPDATE_PATHS: Paths = Paths {
-    hours: "opening_hours.hours",
-    holidays: "holidays.dates",
-};
-
-/// The rules' violations of an update, named as `UpdateBranchRequest` spells the fields.
-fn update_paths(e: Error) -> Error {
-    e.rename_fields(CREATE_PATHS.hours, UPDATE_PATHS.hours)
-        .rename_fields(CREATE_PATHS.holidays, UPDATE_PATHS.holidays)
 }
 
 #[tonic::async_trait]
