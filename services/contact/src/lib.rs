@@ -123,6 +123,18 @@ impl Spec for Service {
                 }
             },
         );
+        let follow_up = app.clone();
+        launch.every(
+            Duration::from_millis(settings.reminders.sweep_interval_ms.max(10)),
+            move || {
+                let app = follow_up.clone();
+                async move {
+                    if let Err(e) = app.sweep_follow_up().await {
+                        tracing::warn!(error = %e, "sweep follow-up tasks and surveys");
+                    }
+                }
+            },
+        );
         if settings.scheduling.follow_events {
             launch.spawn(app.clone().run_feed(launch.stopped()));
         }

@@ -36,6 +36,9 @@ pub enum Role {
     FrontDesk,
     /// A call-centre agent.
     CallCentreAgent,
+    /// A health manager, doctor or medical assistant at a branch: records what a visit
+    /// found and makes the medical follow-up calls.
+    HealthManager,
     /// An exam station (department room) calling and serving its queue.
     ExamStation,
     /// An on-site system (HIS, kiosk) syncing through the gateway.

@@ -127,6 +127,7 @@ pub fn scoped_callers(
         Role::BranchDirector,
         Role::FrontDesk,
         Role::CallCentreAgent,
+        Role::HealthManager,
         Role::ExamStation,
         Role::BranchSystem,
     ];

@@ -138,6 +138,7 @@ fn role_name(role: Role) -> &'static str {
     match role {
         Role::FrontDesk => "front-desk member of staff",
         Role::CallCentreAgent => "call-centre agent",
+        Role::HealthManager => "health manager",
         Role::ExamStation => "exam station",
         Role::BranchSystem => "branch system",
         Role::Service => "service",

@@ -34,6 +34,8 @@ vocabulary! {
         Praise = "PRAISE",
         /// The customer needs help (有困难,请找我).
         RequestForHelp = "REQUEST_FOR_HELP",
+        /// What a customer told us in a survey or unprompted, not yet classed.
+        Feedback = "FEEDBACK",
     }
 }
 

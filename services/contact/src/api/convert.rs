@@ -64,6 +64,7 @@ pub fn customer_out(v: &CustomerView) -> pb::Customer {
         gender: c.gender.map(gender_out).unwrap_or(0),
         birth_date: c.birth_date.map(date_out),
         home_branch_id: c.home_branch_id.clone(),
+        segment: v.segment.map(segment_out).unwrap_or(0),
         national_id_last4: c.national_id_last4.clone(),
         contact_points: c
             .contact_points
@@ -131,6 +132,7 @@ pub fn record_out(r: &Record) -> pb::ContactRecord {
         what: r.what.clone(),
         outcome: r.outcome.clone(),
         message_id: r.message_id.clone(),
+        actor: r.actor.clone(),
     }
 }
 

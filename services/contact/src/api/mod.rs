@@ -2,6 +2,8 @@
 //! use cases, map errors.
 
 mod convert;
+mod followup;
+mod followup_convert;
 
 use hospital_proto::contact::{self as pb, contact_service_server::ContactService};
 use service_kit::{
@@ -55,6 +57,109 @@ fn consent_in(c: Option<pb::ConsentInput>, field: &str, v: &mut Violations) -> C
 
 #[tonic::async_trait]
 impl ContactService for Api {
+    async fn record_visit_outcome(
+        &self,
+        req: Request<pb::RecordVisitOutcomeRequest>,
+    ) -> Reply<pb::RecordVisitOutcomeResponse> {
+        followup::record_visit_outcome(&self.app, req).await
+    }
+
+    async fn list_follow_up_plans(
+        &self,
+        req: Request<pb::ListFollowUpPlansRequest>,
+    ) -> Reply<pb::ListFollowUpPlansResponse> {
+        followup::list_follow_up_plans(&self.app, req).await
+    }
+
+    async fn get_follow_up_templates(
+        &self,
+        req: Request<pb::GetFollowUpTemplatesRequest>,
+    ) -> Reply<pb::GetFollowUpTemplatesResponse> {
+        followup::get_follow_up_templates(&self.app, req).await
+    }
+
+    async fn set_follow_up_template(
+        &self,
+        req: Request<pb::SetFollowUpTemplateRequest>,
+    ) -> Reply<pb::SetFollowUpTemplateResponse> {
+        followup::set_follow_up_template(&self.app, req).await
+    }
+
+    async fn set_agent(&self, req: Request<pb::SetAgentRequest>) -> Reply<pb::SetAgentResponse> {
+        followup::set_agent(&self.app, req).await
+    }
+
+    async fn claim_next(&self, req: Request<pb::ClaimNextRequest>) -> Reply<pb::ClaimNextResponse> {
+        followup::claim_next(&self.app, req).await
+    }
+
+    async fn record_call_outcome(
+        &self,
+        req: Request<pb::RecordCallOutcomeRequest>,
+    ) -> Reply<pb::RecordCallOutcomeResponse> {
+        followup::record_call_outcome(&self.app, req).await
+    }
+
+    async fn reassign_task(
+        &self,
+        req: Request<pb::ReassignTaskRequest>,
+    ) -> Reply<pb::ReassignTaskResponse> {
+        followup::reassign_task(&self.app, req).await
+    }
+
+    async fn list_tasks(&self, req: Request<pb::ListTasksRequest>) -> Reply<pb::ListTasksResponse> {
+        followup::list_tasks(&self.app, req).await
+    }
+
+    async fn get_planned_load(
+        &self,
+        req: Request<pb::GetPlannedLoadRequest>,
+    ) -> Reply<pb::GetPlannedLoadResponse> {
+        followup::get_planned_load(&self.app, req).await
+    }
+
+    async fn import_leads(
+        &self,
+        req: Request<pb::ImportLeadsRequest>,
+    ) -> Reply<pb::ImportLeadsResponse> {
+        followup::import_leads(&self.app, req).await
+    }
+
+    async fn get_lead_figures(
+        &self,
+        req: Request<pb::GetLeadFiguresRequest>,
+    ) -> Reply<pb::GetLeadFiguresResponse> {
+        followup::get_lead_figures(&self.app, req).await
+    }
+
+    async fn answer_survey(
+        &self,
+        req: Request<pb::AnswerSurveyRequest>,
+    ) -> Reply<pb::AnswerSurveyResponse> {
+        followup::answer_survey(&self.app, req).await
+    }
+
+    async fn list_surveys(
+        &self,
+        req: Request<pb::ListSurveysRequest>,
+    ) -> Reply<pb::ListSurveysResponse> {
+        followup::list_surveys(&self.app, req).await
+    }
+
+    async fn get_survey_figures(
+        &self,
+        req: Request<pb::GetSurveyFiguresRequest>,
+    ) -> Reply<pb::GetSurveyFiguresResponse> {
+        followup::get_survey_figures(&self.app, req).await
+    }
+
+    async fn get_segment_counts(
+        &self,
+        req: Request<pb::GetSegmentCountsRequest>,
+    ) -> Reply<pb::GetSegmentCountsResponse> {
+        followup::get_segment_counts(&self.app, req).await
+    }
+
     async fn find_or_create_customer(
         &self,
         req: Request<pb::FindOrCreateCustomerRequest>,

@@ -33,6 +33,8 @@ pub struct CustomerView {
     pub customer: Customer,
     /// Whether the caller sees phone numbers and addresses in full.
     pub full: bool,
+    /// Their segment, where it was worked out (reading one customer).
+    pub segment: Option<crate::domain::followup_vocab::Segment>,
 }
 
 /// `FindOrCreateCustomer` as asked.
@@ -51,13 +53,19 @@ impl Contact {
         CustomerView {
             customer,
             full: roles::CALLERS.contains(&p.role),
+            segment: None,
         }
     }
 
     /// The customer if the caller's scope reaches it: the group; a region or branch over
     /// the home branch, or over a branch where the customer has a visit. NOT_FOUND
     /// otherwise, so a scope learns nothing about customers outside it.
-    async fn visible(&self, conn: &mut AnyConnection, p: &Principal, id: &str) -> Result<Customer> {
+    pub(super) async fn visible(
+        &self,
+        conn: &mut AnyConnection,
+        p: &Principal,
+        id: &str,
+    ) -> Result<Customer> {
         let not_found = || Error::NotFound(format!("customer {id}"));
         let c = store::customers::get(conn, id)
             .await?
@@ -194,8 +202,12 @@ impl Contact {
     /// The customer, within the caller's scope.
     pub async fn customer(&self, p: &Principal, id: &str) -> Result<CustomerView> {
         p.require_role(roles::CUSTOMERS, "read customers")?;
-        let c = self.visible(&mut *self.conn().await?, p, id).await?;
-        Ok(self.view(p, c))
+        let mut conn = self.conn().await?;
+        let c = self.visible(&mut conn, p, id).await?;
+        let history = store::outreach::history(&mut conn, id).await?;
+        let mut view = self.view(p, c);
+        view.segment = Some(crate::domain::survey::segment(&history, self.now()));
+        Ok(view)
     }
 
     /// The customer with this ID number, within the caller's scope.
@@ -287,13 +299,25 @@ impl Contact {
     ) -> Result<CustomerView> {
         let (points, order) = check_preferences(prefs)?;
         let quiet = prefs.quiet_hours.unwrap_or_default();
-        self.change(p, id, expected_version, |c| {
-            c.channel_order = order.clone();
-            c.quiet_hours = quiet;
-            c.do_not_contact = prefs.do_not_contact;
-            Some(points.clone())
-        })
-        .await
+        let view = self
+            .change(p, id, expected_version, |c| {
+                c.channel_order = order.clone();
+                c.quiet_hours = quiet;
+                c.do_not_contact = prefs.do_not_contact;
+                Some(points.clone())
+            })
+            .await?;
+        if prefs.do_not_contact {
+            let now = self.now();
+            retry(|| async {
+                let mut tx = self.db.begin().await?;
+                Self::stop_calls(&mut tx, id, None, now).await?;
+                tx.commit().await?;
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(view)
     }
 
     /// Records consent given or withdrawn; a retry with the same `request_id` changes
@@ -324,6 +348,10 @@ impl Contact {
                 return Ok(false);
             }
             store::customers::touch(&mut tx, id, now).await?;
+            if !consent.granted {
+                // The calls it covered stop with it; the plans say why.
+                Self::stop_calls(&mut tx, id, Some(consent.purpose), now).await?;
+            }
             publish(
                 &mut tx,
                 &c.home_branch_id,

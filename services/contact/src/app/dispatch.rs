@@ -374,6 +374,7 @@ impl Contact {
                 what: what.to_owned(),
                 outcome: outcome.to_owned(),
                 message_id: m.id.clone(),
+                actor: "contact".into(),
             },
         )
         .await

@@ -141,6 +141,9 @@ impl Contact {
                         store::visits::set_status(&mut tx, id, *status, now).await?;
                         let reason = format!("the visit is {}", status.as_str().to_lowercase());
                         store::visits::withdraw_planned(&mut tx, id, &reason, now).await?;
+                        if *status == VisitStatus::Completed {
+                            Self::completed(&mut tx, id, now).await?;
+                        }
                     }
                 }
             }
@@ -263,7 +266,69 @@ impl Contact {
                 ));
             }
         }
-        store::visits::insert_reminders(tx, &reminders, now).await
+        store::visits::insert_reminders(tx, &reminders, now).await?;
+        for visit in &visits {
+            if !visit.customer_id.is_empty() {
+                self.convert_leads(tx, visit, now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A completed visit counts towards the customer's segment and plans their survey.
+    async fn completed(tx: &mut Tx, id: &str, now: Timestamp) -> Result<()> {
+        let Some(visit) = store::visits::get(tx, id).await? else {
+            return Ok(());
+        };
+        if visit.customer_id.is_empty() {
+            return Ok(());
+        }
+        store::outreach::completed_visit(
+            tx,
+            &visit.customer_id,
+            &visit.branch_id,
+            &visit.region_path,
+            now,
+        )
+        .await?;
+        Self::plan_survey(tx, &visit, now, now).await
+    }
+
+    /// A lead who books is converted: tied to the booking, the sales call cancelled, and
+    /// the conversion published (counted per source).
+    async fn convert_leads(&self, tx: &mut Tx, visit: &Visit, now: Timestamp) -> Result<()> {
+        let leads =
+            store::outreach::convert(tx, &visit.customer_id, &visit.appointment_id, now).await?;
+        if leads.is_empty() {
+            return Ok(());
+        }
+        store::tasks::cancel_kind(
+            tx,
+            &visit.customer_id,
+            crate::domain::followup_vocab::PlanKind::Lead,
+            "the lead booked a visit",
+            now,
+        )
+        .await?;
+        for lead in leads {
+            super::publish(
+                tx,
+                &visit.branch_id,
+                &visit.region_path,
+                now,
+                hospital_proto::contact::contact_event::Kind::LeadConverted(
+                    hospital_proto::contact::LeadConverted {
+                        lead_id: lead.id,
+                        source: lead.source,
+                        customer_id: visit.customer_id.clone(),
+                        appointment_id: visit.appointment_id.clone(),
+                    },
+                ),
+            )
+            .await?;
+        }
+        self.outbox.notify();
+        Ok(())
     }
 
     async fn moved(

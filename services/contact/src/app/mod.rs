@@ -4,6 +4,9 @@
 mod customers;
 mod dispatch;
 mod feed;
+pub mod followup;
+pub mod outreach;
+pub mod queue;
 mod reads;
 mod sheet;
 pub mod wire;
@@ -59,6 +62,42 @@ pub mod roles {
     pub const POLICY: &[Role] = &[GroupAdmin];
     /// Report deliveries (the messaging platform, through its service token).
     pub const RECEIPTS: &[Role] = &[GroupAdmin, Service];
+    /// Record what a visit found, starting its follow-up plan.
+    pub const OUTCOMES: &[Role] = &[HealthManager, BranchDirector];
+    /// Read follow-up plans and templates, and the queue.
+    pub const READ_PLANS: &[Role] = &[
+        GroupAdmin,
+        RegionAdmin,
+        BranchDirector,
+        FrontDesk,
+        CallCentreAgent,
+        HealthManager,
+    ];
+    /// Read a plan's or a task's medical detail, and medical tasks at all among managers.
+    pub const MEDICAL_READERS: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector, HealthManager];
+    /// Take tasks from the queue.
+    pub const AGENTS: &[Role] = &[CallCentreAgent, FrontDesk, HealthManager];
+    /// Declare agents, reassign tasks, record outcomes of tasks escalated to them.
+    pub const SUPERVISE: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector];
+    /// Import leads (marketing, through its service token or an administrator).
+    pub const LEADS: &[Role] = &[GroupAdmin, RegionAdmin, Service];
+    /// Report a survey's answer (the messaging platform or the app).
+    pub const SURVEY_ANSWERS: &[Role] = &[Service, GroupAdmin];
+    /// Read figures: surveys, leads, segments, the planned load.
+    pub const FIGURES: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector];
+
+    /// Whether `role` may see tasks needing `skill`: medical tasks belong to the medical
+    /// track and its managers, the others to customer service and its managers.
+    pub fn may_see_skill(role: Role, skill: crate::domain::followup_vocab::Skill) -> bool {
+        use crate::domain::followup_vocab::Skill;
+        match role {
+            GroupAdmin | RegionAdmin | BranchDirector => true,
+            HealthManager => skill == Skill::Medical,
+            CallCentreAgent | FrontDesk => skill != Skill::Medical,
+            _ => false,
+        }
+    }
+
     /// Read the event feed.
     pub const SUBSCRIBE: &[Role] = &[
         GroupAdmin,

@@ -4,6 +4,10 @@
 use hospital_proto::contact as pb;
 use service_kit::wire_enum;
 
+use crate::domain::followup_vocab::{
+    CallOutcome, EscalationLevel, LeadStatus, PlanKind, PlanStatus, Segment, Skill, SurveyStatus,
+    TaskStatus, TeamLevel, VisitOutcome,
+};
 use crate::domain::vocab::{
     Channel, ConsentMethod, DeliveryOutcome, Gender, MessageStatus, Need, Purpose, ReminderKind,
     ReminderStatus,
@@ -49,6 +53,72 @@ wire_enum!(
     "DELIVERY_OUTCOME_"
 );
 
+wire_enum!(
+    visit_outcome_in,
+    visit_outcome_out,
+    pb::VisitOutcome,
+    VisitOutcome,
+    "VISIT_OUTCOME_"
+);
+wire_enum!(
+    plan_kind_in,
+    plan_kind_out,
+    pb::PlanKind,
+    PlanKind,
+    "PLAN_KIND_"
+);
+wire_enum!(
+    plan_status_in,
+    plan_status_out,
+    pb::PlanStatus,
+    PlanStatus,
+    "PLAN_STATUS_"
+);
+wire_enum!(skill_in, skill_out, pb::Skill, Skill, "SKILL_");
+wire_enum!(
+    team_level_in,
+    team_level_out,
+    pb::TeamLevel,
+    TeamLevel,
+    "TEAM_LEVEL_"
+);
+wire_enum!(
+    task_status_in,
+    task_status_out,
+    pb::TaskStatus,
+    TaskStatus,
+    "TASK_STATUS_"
+);
+wire_enum!(
+    call_outcome_in,
+    call_outcome_out,
+    pb::CallOutcome,
+    CallOutcome,
+    "CALL_OUTCOME_"
+);
+wire_enum!(
+    escalation_in,
+    escalation_out,
+    pb::EscalationLevel,
+    EscalationLevel,
+    "ESCALATION_LEVEL_"
+);
+wire_enum!(segment_in, segment_out, pb::Segment, Segment, "SEGMENT_");
+wire_enum!(
+    lead_status_in,
+    lead_status_out,
+    pb::LeadStatus,
+    LeadStatus,
+    "LEAD_STATUS_"
+);
+wire_enum!(
+    survey_status_in,
+    survey_status_out,
+    pb::SurveyStatus,
+    SurveyStatus,
+    "SURVEY_STATUS_"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +151,39 @@ mod tests {
         }
         for o in DeliveryOutcome::ALL {
             assert_eq!(outcome_in(outcome_out(*o)), Some(*o));
+        }
+        for x in VisitOutcome::ALL {
+            assert_eq!(visit_outcome_in(visit_outcome_out(*x)), Some(*x));
+        }
+        for x in PlanKind::ALL {
+            assert_eq!(plan_kind_in(plan_kind_out(*x)), Some(*x));
+        }
+        for x in PlanStatus::ALL {
+            assert_eq!(plan_status_in(plan_status_out(*x)), Some(*x));
+        }
+        for x in Skill::ALL {
+            assert_eq!(skill_in(skill_out(*x)), Some(*x));
+        }
+        for x in TeamLevel::ALL {
+            assert_eq!(team_level_in(team_level_out(*x)), Some(*x));
+        }
+        for x in TaskStatus::ALL {
+            assert_eq!(task_status_in(task_status_out(*x)), Some(*x));
+        }
+        for x in CallOutcome::ALL {
+            assert_eq!(call_outcome_in(call_outcome_out(*x)), Some(*x));
+        }
+        for x in EscalationLevel::ALL {
+            assert_eq!(escalation_in(escalation_out(*x)), Some(*x));
+        }
+        for x in Segment::ALL {
+            assert_eq!(segment_in(segment_out(*x)), Some(*x));
+        }
+        for x in LeadStatus::ALL {
+            assert_eq!(lead_status_in(lead_status_out(*x)), Some(*x));
+        }
+        for x in SurveyStatus::ALL {
+            assert_eq!(survey_status_in(survey_status_out(*x)), Some(*x));
         }
     }
 }

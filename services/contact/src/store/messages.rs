@@ -188,15 +188,17 @@ pub struct Record {
     pub what: String,
     /// How it went.
     pub outcome: String,
-    /// The message.
+    /// The message ('' for a call).
     pub message_id: String,
+    /// Who made it: an agent, or `contact` for the service's own messages.
+    pub actor: String,
 }
 
 /// Appends to the customer's contact history.
 pub async fn record(conn: &mut AnyConnection, r: &Record) -> Result<()> {
     sqlx::query(
         "INSERT INTO contact_records (id, customer_id, at, channel, purpose, what, outcome, \
-         message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         message_id, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&r.id)
     .bind(&r.customer_id)
@@ -206,6 +208,7 @@ pub async fn record(conn: &mut AnyConnection, r: &Record) -> Result<()> {
     .bind(&r.what)
     .bind(&r.outcome)
     .bind(&r.message_id)
+    .bind(&r.actor)
     .execute(conn)
     .await?;
     Ok(())
@@ -222,7 +225,7 @@ pub async fn history(
     w.eq("customer_id", customer_id).after("id", after_id);
     let rows = w
         .query(
-            "SELECT id, customer_id, at, channel, purpose, what, outcome, message_id \
+            "SELECT id, customer_id, at, channel, purpose, what, outcome, message_id, actor \
              FROM contact_records",
             "ORDER BY id LIMIT {limit}",
         )
@@ -240,6 +243,7 @@ pub async fn history(
                 what: r.try_get("what")?,
                 outcome: r.try_get("outcome")?,
                 message_id: r.try_get("message_id")?,
+                actor: r.try_get("actor")?,
             })
         })
         .collect::<sqlx::Result<_>>()

@@ -4,6 +4,8 @@
 
 pub mod customers;
 pub mod messages;
+pub mod outreach;
+pub mod tasks;
 pub mod visits;
 
 use jiff::civil::Time;

@@ -391,6 +391,7 @@ async fn no_phone_or_id_number_reaches_an_event_or_a_log(backend: Backend) {
             pb::contact_event::Kind::ConsentChanged(_) => "consent",
             pb::contact_event::Kind::ReminderSent(_) => "sent",
             pb::contact_event::Kind::DeliveryFailed(_) => "failed",
+            _ => "follow-up",
         })
         .collect();
     assert_eq!(kinds, ["created", "consent", "sent"]);

@@ -39,6 +39,22 @@ const RPCS: &[&str] = &[
     "GetDaySheet",
     "ListUnlinkedBookings",
     "Subscribe",
+    "RecordVisitOutcome",
+    "ListFollowUpPlans",
+    "GetFollowUpTemplates",
+    "SetFollowUpTemplate",
+    "SetAgent",
+    "ClaimNext",
+    "RecordCallOutcome",
+    "ReassignTask",
+    "ListTasks",
+    "GetPlannedLoad",
+    "ImportLeads",
+    "GetLeadFigures",
+    "AnswerSurvey",
+    "ListSurveys",
+    "GetSurveyFigures",
+    "GetSegmentCounts",
 ];
 
 /// Every id field of every RPC (`request_id` is a client's key, checked as such).
@@ -55,6 +71,16 @@ const ID_FIELDS: &[(&str, &str)] = &[
     ("GetDaySheet", "branch_id"),
     ("ListUnlinkedBookings", "branch_id"),
     ("Subscribe", "branch_id"),
+    ("RecordVisitOutcome", "appointment_id"),
+    ("ListFollowUpPlans", "customer_id"),
+    ("RecordCallOutcome", "task_id"),
+    ("ReassignTask", "task_id"),
+    ("ListTasks", "customer_id"),
+    ("ListTasks", "branch_id"),
+    ("AnswerSurvey", "survey_id"),
+    ("ListSurveys", "customer_id"),
+    ("GetSurveyFigures", "branch_id"),
+    ("GetSegmentCounts", "branch_id"),
 ];
 
 /// Free-text fields, with their bound.
@@ -255,6 +281,132 @@ async fn call(c: &mut Client, t: &str, ids: &Ids, case: Case<'_>) -> Answer {
                 pb::SubscribeRequest {
                     after: 0,
                     branch_id: s("branch_id", ""),
+                },
+            ))
+            .await
+            .map(drop),
+        "RecordVisitOutcome" => c
+            .record_visit_outcome(req(
+                t,
+                pb::RecordVisitOutcomeRequest {
+                    request_id: s("request_id", "edge-outcome"),
+                    appointment_id: s("appointment_id", &ids.appointment),
+                    outcome: pb::VisitOutcome::Normal as i32,
+                    summary: s("summary", ""),
+                },
+            ))
+            .await
+            .map(drop),
+        "ListFollowUpPlans" => c
+            .list_follow_up_plans(req(t, pb::ListFollowUpPlansRequest { customer_id }))
+            .await
+            .map(drop),
+        "GetFollowUpTemplates" => c
+            .get_follow_up_templates(req(t, pb::GetFollowUpTemplatesRequest {}))
+            .await
+            .map(drop),
+        "SetFollowUpTemplate" => c
+            .set_follow_up_template(req(t, pb::SetFollowUpTemplateRequest { template: None }))
+            .await
+            .map(drop),
+        "SetAgent" => c
+            .set_agent(req(t, pb::SetAgentRequest { agent: None }))
+            .await
+            .map(drop),
+        "ClaimNext" => c
+            .claim_next(req(t, pb::ClaimNextRequest {}))
+            .await
+            .map(drop),
+        "RecordCallOutcome" => c
+            .record_call_outcome(req(
+                t,
+                pb::RecordCallOutcomeRequest {
+                    request_id: s("request_id", "edge-call"),
+                    task_id: s("task_id", "tsk_00000000000000000000000000000000"),
+                    outcome: pb::CallOutcome::NoAnswer as i32,
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(drop),
+        "ReassignTask" => c
+            .reassign_task(req(
+                t,
+                pb::ReassignTaskRequest {
+                    request_id: s("request_id", "edge-reassign"),
+                    task_id: s("task_id", "tsk_00000000000000000000000000000000"),
+                    team: "group".into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(drop),
+        "ListTasks" => c
+            .list_tasks(req(
+                t,
+                pb::ListTasksRequest {
+                    customer_id: s("customer_id", ""),
+                    branch_id: s("branch_id", ""),
+                    page_size: 10,
+                    page_token: s("page_token", ""),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(drop),
+        "GetPlannedLoad" => c
+            .get_planned_load(req(t, pb::GetPlannedLoadRequest::default()))
+            .await
+            .map(drop),
+        "ImportLeads" => c
+            .import_leads(req(t, pb::ImportLeadsRequest::default()))
+            .await
+            .map(drop),
+        "GetLeadFigures" => c
+            .get_lead_figures(req(t, pb::GetLeadFiguresRequest::default()))
+            .await
+            .map(drop),
+        "AnswerSurvey" => c
+            .answer_survey(req(
+                t,
+                pb::AnswerSurveyRequest {
+                    survey_id: s("survey_id", "svy_00000000000000000000000000000000"),
+                    score: 8,
+                    comment: s("comment", ""),
+                },
+            ))
+            .await
+            .map(drop),
+        "ListSurveys" => c
+            .list_surveys(req(t, pb::ListSurveysRequest { customer_id }))
+            .await
+            .map(drop),
+        "GetSurveyFigures" => c
+            .get_survey_figures(req(
+                t,
+                pb::GetSurveyFiguresRequest {
+                    branch_id: s("branch_id", ""),
+                    from: Some(common::Date {
+                        year: 2026,
+                        month: 11,
+                        day: 1,
+                    }),
+                    to: Some(common::Date {
+                        year: 2026,
+                        month: 11,
+                        day: 30,
+                    }),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(drop),
+        "GetSegmentCounts" => c
+            .get_segment_counts(req(
+                t,
+                pb::GetSegmentCountsRequest {
+                    branch_id: s("branch_id", ""),
+                    region_path: String::new(),
                 },
             ))
             .await

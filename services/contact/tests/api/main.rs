@@ -5,6 +5,7 @@ mod helpers;
 
 mod customers;
 mod edges;
+mod follow_up;
 mod reminders;
 mod schedule_changes;
 mod schema;

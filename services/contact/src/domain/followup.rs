@@ -1,0 +1,616 @@
+//! Follow-up plans and the calls they make: the templates (built in, and as the group set
+//! them), which template a visit's outcome starts, which team takes each task, when an
+//! unsettled task moves up, and what a call's outcome does to its task.
+
+use jiff::{SignedDuration, Timestamp};
+use service_kit::{
+    error::Violations,
+    rules::{RuleError, check},
+};
+
+use super::{
+    followup_vocab::{
+        CallOutcome, EscalationLevel, PlanKind, Segment, Skill, TaskStatus, TeamLevel, VisitOutcome,
+    },
+    vocab::Purpose,
+};
+
+/// Most steps in a template (a year of monthly calls fits).
+pub const MAX_STEPS: usize = 24;
+/// Most escalation steps.
+pub const MAX_ESCALATIONS: usize = 3;
+/// The top priority.
+pub const TOP_PRIORITY: u8 = 5;
+/// How far ahead a call back may be asked for.
+pub const MAX_CALL_BACK: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// One task a plan makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Days after the outcome when it opens (0: at once).
+    pub offset_days: u32,
+    /// Minutes from opening to due.
+    pub window_minutes: u32,
+    /// Who may take it.
+    pub skill: Skill,
+    /// Which team, relative to the visit's branch.
+    pub team: TeamLevel,
+    /// 1 (lowest) to [`TOP_PRIORITY`].
+    pub priority: u8,
+    /// What the agent sees.
+    pub title: String,
+    /// Unanswered calls before it is given up; 0 never.
+    pub max_attempts: u32,
+    /// Minutes between unanswered calls.
+    pub retry_minutes: u32,
+}
+
+/// When an unsettled task moves up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscalationStep {
+    /// Minutes after the task's due time.
+    pub after_due_minutes: u32,
+    /// To whom.
+    pub level: EscalationLevel,
+}
+
+/// A plan's template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// Which plan.
+    pub kind: PlanKind,
+    /// Its tasks.
+    pub steps: Vec<Step>,
+    /// Its escalations, in order.
+    pub escalations: Vec<EscalationStep>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn step(
+    offset_days: u32,
+    window_minutes: u32,
+    skill: Skill,
+    team: TeamLevel,
+    priority: u8,
+    title: &str,
+    max_attempts: u32,
+    retry_minutes: u32,
+) -> Step {
+    Step {
+        offset_days,
+        window_minutes,
+        skill,
+        team,
+        priority,
+        title: title.to_owned(),
+        max_attempts,
+        retry_minutes,
+    }
+}
+
+const DAY: u32 = 24 * 60;
+
+/// The built-in template of `kind`, used until the group sets its own.
+pub fn built_in(kind: PlanKind) -> Template {
+    use EscalationLevel::{BranchDirector, Region};
+    use Skill::{CustomerService, Medical, Sales};
+    use TeamLevel::{Branch, Group};
+    let up = |after_due_minutes, level| EscalationStep {
+        after_due_minutes,
+        level,
+    };
+    let (steps, escalations) = match kind {
+        // Due at once; never given up; the director holds it the moment it is late, the
+        // region an hour later.
+        PlanKind::CriticalFinding => (
+            vec![step(
+                0,
+                60,
+                Medical,
+                Branch,
+                TOP_PRIORITY,
+                "Critical finding: arrange the expert group and guide the customer",
+                0,
+                10,
+            )],
+            vec![up(0, BranchDirector), up(60, Region)],
+        ),
+        PlanKind::Abnormal => (
+            vec![step(
+                0,
+                3 * DAY,
+                Medical,
+                Branch,
+                4,
+                "Explain the report's abnormal results",
+                3,
+                240,
+            )],
+            vec![up(DAY, BranchDirector)],
+        ),
+        PlanKind::AfterOperation => (
+            [1, 7, 30, 90, 180, 365]
+                .into_iter()
+                .map(|d| {
+                    step(
+                        d,
+                        3 * DAY,
+                        Medical,
+                        Branch,
+                        3,
+                        &format!("Follow-up call {d} days after the operation"),
+                        3,
+                        240,
+                    )
+                })
+                .collect(),
+            vec![up(DAY, BranchDirector)],
+        ),
+        // 复诊: the medical assistant and customer service, each on its own track.
+        PlanKind::Returning => (
+            vec![
+                step(
+                    1,
+                    7 * DAY,
+                    Medical,
+                    Branch,
+                    2,
+                    "Medical assistant: go through the report and what to watch",
+                    3,
+                    240,
+                ),
+                step(
+                    1,
+                    7 * DAY,
+                    CustomerService,
+                    Group,
+                    2,
+                    "Customer service: how was the visit, anything we can do",
+                    3,
+                    240,
+                ),
+            ],
+            vec![],
+        ),
+        PlanKind::FirstVisit => (
+            vec![step(
+                1,
+                7 * DAY,
+                CustomerService,
+                Group,
+                2,
+                "First visit: how was it, and the report's next steps",
+                3,
+                240,
+            )],
+            vec![],
+        ),
+        PlanKind::LongTerm => (
+            [30, 120, 210, 300]
+                .into_iter()
+                .map(|d| {
+                    step(
+                        d,
+                        14 * DAY,
+                        CustomerService,
+                        Group,
+                        1,
+                        "Care call as the customer's health adviser",
+                        3,
+                        24 * 60,
+                    )
+                })
+                .collect(),
+            vec![],
+        ),
+        PlanKind::Lead => (
+            vec![step(
+                0,
+                2 * DAY,
+                Sales,
+                Group,
+                2,
+                "Introduce the group to a prospect",
+                3,
+                240,
+            )],
+            vec![],
+        ),
+    };
+    Template {
+        kind,
+        steps,
+        escalations,
+    }
+}
+
+/// Every template's faults, field by field (`template.steps[2].priority`).
+pub fn check_template(t: &Template) -> Result<(), RuleError> {
+    let mut v = Violations::new();
+    v.check(
+        (1..=MAX_STEPS).contains(&t.steps.len()),
+        "template.steps",
+        &format!("between 1 and {MAX_STEPS} steps"),
+    );
+    for (i, s) in t.steps.iter().enumerate() {
+        let f = |name: &str| format!("template.steps[{i}].{name}");
+        v.check(
+            s.offset_days <= 3 * 366,
+            &f("offset_days"),
+            "at most 3 years",
+        );
+        v.check(
+            (1..=90 * DAY).contains(&s.window_minutes),
+            &f("window_minutes"),
+            "between 1 minute and 90 days",
+        );
+        v.check(
+            (1..=TOP_PRIORITY).contains(&s.priority),
+            &f("priority"),
+            "between 1 and 5",
+        );
+        v.check(s.max_attempts <= 20, &f("max_attempts"), "at most 20");
+        v.check(
+            (1..=30 * DAY).contains(&s.retry_minutes),
+            &f("retry_minutes"),
+            "between 1 minute and 30 days",
+        );
+        if s.skill == Skill::Sales {
+            v.check(
+                t.kind == PlanKind::Lead,
+                &f("skill"),
+                "sales calls are for leads only",
+            );
+        }
+        if t.kind == PlanKind::CriticalFinding {
+            v.check(
+                s.skill == Skill::Medical,
+                &f("skill"),
+                "a critical finding is for the medical team",
+            );
+        }
+    }
+    v.check(
+        t.escalations.len() <= MAX_ESCALATIONS,
+        "template.escalations",
+        &format!("at most {MAX_ESCALATIONS}"),
+    );
+    let mut last: Option<&EscalationStep> = None;
+    for (i, e) in t.escalations.iter().enumerate() {
+        v.check(
+            e.level != EscalationLevel::None,
+            &format!("template.escalations[{i}].level"),
+            "required",
+        );
+        if let Some(prev) = last {
+            v.check(
+                e.level > prev.level && e.after_due_minutes >= prev.after_due_minutes,
+                &format!("template.escalations[{i}]"),
+                "each step goes higher, no sooner than the one before",
+            );
+        }
+        last = Some(e);
+    }
+    if t.kind == PlanKind::CriticalFinding {
+        v.check(
+            !t.escalations.is_empty(),
+            "template.escalations",
+            "a critical finding must escalate",
+        );
+    }
+    check(v)
+}
+
+/// The plan a visit's outcome starts, given the customer's segment before it.
+pub fn plan_kind(outcome: VisitOutcome, segment: Segment) -> PlanKind {
+    match outcome {
+        VisitOutcome::CriticalFinding => PlanKind::CriticalFinding,
+        VisitOutcome::Abnormal => PlanKind::Abnormal,
+        VisitOutcome::AfterOperation => PlanKind::AfterOperation,
+        VisitOutcome::Normal => match segment {
+            Segment::LongTerm => PlanKind::LongTerm,
+            Segment::Returning => PlanKind::Returning,
+            Segment::Prospect | Segment::FirstVisit => PlanKind::FirstVisit,
+        },
+    }
+}
+
+/// The consent a plan's calls need; `None` for a critical finding, which the branch owes
+/// the customer whatever they chose about follow-up calls (危急值 must be reported).
+pub fn consent_needed(kind: PlanKind) -> Option<Purpose> {
+    match kind {
+        PlanKind::CriticalFinding => None,
+        PlanKind::Lead => Some(Purpose::Marketing),
+        _ => Some(Purpose::FollowUp),
+    }
+}
+
+/// The team of `level` over a branch: `branch:<id>`, `region:<province>/<city>` or
+/// `group` (the same spelling as token scopes, so an agent's team is a scope).
+pub fn team(level: TeamLevel, branch_id: &str, region_path: &str) -> String {
+    match level {
+        TeamLevel::Branch if !branch_id.is_empty() => format!("branch:{branch_id}"),
+        TeamLevel::City if !region_path.is_empty() => format!("region:{region_path}"),
+        _ => "group".into(),
+    }
+}
+
+/// Who holds a task escalated to `level`.
+pub fn holder(level: EscalationLevel, branch_id: &str, region_path: &str) -> String {
+    match level {
+        EscalationLevel::None => String::new(),
+        EscalationLevel::BranchDirector => format!("branch:{branch_id} director"),
+        EscalationLevel::Region if !region_path.is_empty() => format!("region:{region_path}"),
+        EscalationLevel::Region | EscalationLevel::Group => "group".into(),
+    }
+}
+
+/// A task as a template step plans it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// Which step.
+    pub step: Step,
+    /// When it opens.
+    pub open_from: Timestamp,
+    /// When it is due.
+    pub due_at: Timestamp,
+}
+
+/// The tasks `template` plans from `now`.
+pub fn plan_tasks(template: &Template, now: Timestamp) -> Vec<Planned> {
+    template
+        .steps
+        .iter()
+        .map(|s| {
+            let open_from = now + SignedDuration::from_hours(24 * i64::from(s.offset_days));
+            Planned {
+                step: s.clone(),
+                open_from,
+                due_at: open_from + SignedDuration::from_mins(i64::from(s.window_minutes)),
+            }
+        })
+        .collect()
+}
+
+/// The escalation at `index` of `template` for a task due at `due_at`: when and to whom.
+pub fn escalation_at(
+    template: &[EscalationStep],
+    index: usize,
+    due_at: Timestamp,
+) -> Option<(Timestamp, EscalationLevel)> {
+    template.get(index).map(|e| {
+        (
+            due_at + SignedDuration::from_mins(i64::from(e.after_due_minutes)),
+            e.level,
+        )
+    })
+}
+
+/// What a task is, as a call's outcome needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempts {
+    /// Unanswered calls so far.
+    pub made: u32,
+    /// Before it is given up; 0 never.
+    pub max: u32,
+    /// Minutes between them.
+    pub retry_minutes: u32,
+    /// Only a reached customer settles it.
+    pub until_reached: bool,
+}
+
+/// What a call's outcome does to its task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum After {
+    /// Settled, with this status.
+    Settle(TaskStatus),
+    /// Back in the queue from `ready_at`; `counted` when it used an attempt, `keep_agent`
+    /// when the same agent should make the next call (a call back they arranged).
+    Again {
+        /// When it may be claimed again.
+        ready_at: Timestamp,
+        /// Whether the call used one of the task's attempts.
+        counted: bool,
+        /// Whether only the agent who made the call may take it.
+        keep_agent: bool,
+    },
+}
+
+/// The rule for a call's outcome. A critical finding stays open until the customer is
+/// reached and what was arranged is written down; other tasks give up after their
+/// attempts, on a wrong number or a refusal.
+pub fn after_call(
+    a: Attempts,
+    outcome: CallOutcome,
+    note: &str,
+    call_back_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<After, RuleError> {
+    let retry = now + SignedDuration::from_mins(i64::from(a.retry_minutes.max(1)));
+    match outcome {
+        CallOutcome::Reached => {
+            if a.until_reached && note.trim().is_empty() {
+                return Err(RuleError::Invalid(Violations::one(
+                    "note",
+                    "say what was arranged for the customer",
+                )));
+            }
+            Ok(After::Settle(TaskStatus::Done))
+        }
+        CallOutcome::CallBack => {
+            let Some(at) = call_back_at else {
+                return Err(RuleError::Invalid(Violations::one(
+                    "call_back_at",
+                    "required for a call back",
+                )));
+            };
+            if at <= now || at > now + MAX_CALL_BACK {
+                return Err(RuleError::Invalid(Violations::one(
+                    "call_back_at",
+                    "must be in the next 30 days",
+                )));
+            }
+            Ok(After::Again {
+                ready_at: at,
+                counted: false,
+                keep_agent: true,
+            })
+        }
+        _ if a.until_reached => Ok(After::Again {
+            ready_at: retry,
+            counted: true,
+            keep_agent: false,
+        }),
+        CallOutcome::WrongNumber => Ok(After::Settle(TaskStatus::Unreached)),
+        CallOutcome::Refused => Ok(After::Settle(TaskStatus::Refused)),
+        CallOutcome::NoAnswer if a.max > 0 && a.made + 1 >= a.max => {
+            Ok(After::Settle(TaskStatus::Unreached))
+        }
+        CallOutcome::NoAnswer => Ok(After::Again {
+            ready_at: retry,
+            counted: true,
+            keep_agent: false,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> Timestamp {
+        "2026-11-30T02:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn every_built_in_template_passes_its_own_rules() {
+        for kind in PlanKind::ALL {
+            check_template(&built_in(*kind)).unwrap();
+        }
+    }
+
+    #[test]
+    fn after_an_operation_calls_on_the_days_of_the_template() {
+        let tasks = plan_tasks(&built_in(PlanKind::AfterOperation), t0());
+        let days: Vec<i64> = tasks
+            .iter()
+            .map(|p| p.open_from.duration_since(t0()).as_hours() / 24)
+            .collect();
+        assert_eq!(days, [1, 7, 30, 90, 180, 365]);
+    }
+
+    #[test]
+    fn the_outcome_and_segment_choose_the_plan() {
+        use Segment::*;
+        assert_eq!(
+            plan_kind(VisitOutcome::Normal, Returning),
+            PlanKind::Returning
+        );
+        assert_eq!(
+            plan_kind(VisitOutcome::Normal, LongTerm),
+            PlanKind::LongTerm
+        );
+        assert_eq!(
+            plan_kind(VisitOutcome::Normal, FirstVisit),
+            PlanKind::FirstVisit
+        );
+        assert_eq!(
+            plan_kind(VisitOutcome::CriticalFinding, Returning),
+            PlanKind::CriticalFinding
+        );
+        assert_eq!(built_in(PlanKind::Returning).steps.len(), 2);
+    }
+
+    #[test]
+    fn a_critical_finding_stays_open_until_reached_with_what_was_arranged() {
+        let a = Attempts {
+            made: 9,
+            max: 0,
+            retry_minutes: 10,
+            until_reached: true,
+        };
+        for o in [
+            CallOutcome::NoAnswer,
+            CallOutcome::WrongNumber,
+            CallOutcome::Refused,
+        ] {
+            assert!(matches!(
+                after_call(a, o, "", None, t0()).unwrap(),
+                After::Again { counted: true, .. }
+            ));
+        }
+        assert!(after_call(a, CallOutcome::Reached, " ", None, t0()).is_err());
+        assert_eq!(
+            after_call(a, CallOutcome::Reached, "expert group at 15:00", None, t0()).unwrap(),
+            After::Settle(TaskStatus::Done)
+        );
+    }
+
+    #[test]
+    fn attempts_are_capped_and_spaced() {
+        let mut a = Attempts {
+            made: 0,
+            max: 3,
+            retry_minutes: 240,
+            until_reached: false,
+        };
+        let first = after_call(a, CallOutcome::NoAnswer, "", None, t0()).unwrap();
+        assert_eq!(
+            first,
+            After::Again {
+                ready_at: t0() + SignedDuration::from_hours(4),
+                counted: true,
+                keep_agent: false
+            }
+        );
+        a.made = 2;
+        assert_eq!(
+            after_call(a, CallOutcome::NoAnswer, "", None, t0()).unwrap(),
+            After::Settle(TaskStatus::Unreached)
+        );
+        // A call back keeps the agent and does not use an attempt, within 30 days only.
+        let at = t0() + SignedDuration::from_hours(3);
+        assert_eq!(
+            after_call(a, CallOutcome::CallBack, "", Some(at), t0()).unwrap(),
+            After::Again {
+                ready_at: at,
+                counted: false,
+                keep_agent: true
+            }
+        );
+        assert!(after_call(a, CallOutcome::CallBack, "", None, t0()).is_err());
+        assert!(after_call(a, CallOutcome::CallBack, "", Some(t0()), t0()).is_err());
+    }
+
+    #[test]
+    fn templates_are_checked_field_by_field() {
+        let mut t = built_in(PlanKind::CriticalFinding);
+        t.steps[0].priority = 9;
+        t.steps[0].skill = Skill::CustomerService;
+        t.escalations.clear();
+        let Err(RuleError::Invalid(v)) = check_template(&t) else {
+            panic!("accepted");
+        };
+        let fields: Vec<&str> = v.0.iter().map(|f| f.field.as_str()).collect();
+        assert!(fields.contains(&"template.steps[0].priority"), "{fields:?}");
+        assert!(fields.contains(&"template.steps[0].skill"), "{fields:?}");
+        assert!(fields.contains(&"template.escalations"), "{fields:?}");
+    }
+
+    #[test]
+    fn teams_and_holders_are_spelled_as_scopes() {
+        assert_eq!(
+            team(TeamLevel::Branch, "sz-ft-01", "guangdong/shenzhen"),
+            "branch:sz-ft-01"
+        );
+        assert_eq!(
+            team(TeamLevel::City, "sz-ft-01", "guangdong/shenzhen"),
+            "region:guangdong/shenzhen"
+        );
+        assert_eq!(team(TeamLevel::Group, "sz-ft-01", "x/y"), "group");
+        assert_eq!(
+            holder(EscalationLevel::BranchDirector, "sz-ft-01", ""),
+            "branch:sz-ft-01 director"
+        );
+    }
+}
