@@ -24,7 +24,7 @@ async fn every_list_figure_and_feed_refuses_a_narrowing_outside_the_callers_scop
     let f = fixture(&s).await;
     let callers =
         test_support::scoped_callers(&s.world, "guangdong", "shenzhen", &f.shenzhen.branch_id);
-    assert_eq!(callers.len(), 16);
+    assert_eq!(callers.len(), 19);
     let foreign_branch = f.shanghai.branch_id.clone();
     let mut c = s.client();
     let mut checked = 0;
@@ -73,7 +73,7 @@ async fn every_list_figure_and_feed_refuses_a_narrowing_outside_the_callers_scop
         );
         checked += 1;
     }
-    assert_eq!(checked, 5 * (6 + 6 + 6 - 2));
+    assert_eq!(checked, 5 * (7 + 7 + 7 - 2));
 
     // Inside the scope the same narrowing answers.
     let director = director(&s, &f.shenzhen);

@@ -16,7 +16,7 @@ async fn every_list_and_feed_refuses_a_narrowing_outside_the_callers_scope(backe
     let shanghai = create_branch(&app, "SH-01", "shanghai", "shanghai", 5).await;
     let callers =
         test_support::scoped_callers(&app.world, "guangdong", "shenzhen", &shenzhen.branch_id);
-    assert_eq!(callers.len(), 16);
+    assert_eq!(callers.len(), 19);
     let mut c = app.client();
     let mut checked = 0;
     for caller in &callers {
