@@ -17,11 +17,13 @@ async fn each_port_lists_only_its_own_service() {
     let mut complaints = TestService::<Complaints>::start(&world, |s| {
         s.scheduling.endpoint = scheduling.endpoint();
         s.scheduling.follow_events = false;
+        s.contact.follow_events = false;
     })
     .await;
     let mut contact = TestService::<Contact>::start(&world, |s| {
         s.scheduling.endpoint = scheduling.endpoint();
         s.scheduling.follow_events = false;
+        s.complaints.follow_events = false;
     })
     .await;
     let infrastructure = [

@@ -168,6 +168,7 @@ async fn broken_wait_promises_are_recovered_on_the_spot_and_counted_once(backend
     let mut complaints_svc = TestService::<Complaints>::start(&world, |s| {
         s.sla.sweep_interval_ms = 20;
         s.scheduling.endpoint = scheduling.endpoint();
+        s.contact.follow_events = false;
     })
     .await;
     let mut complaints = ComplaintsServiceClient::new(complaints_svc.channel());

@@ -22,6 +22,7 @@ use service_kit::{
     runtime::Launch,
     scheduling::SchedulingSettings,
     service::{Built, Parts, Spec},
+    upstream::UpstreamSettings,
 };
 
 /// The complaints service, as the kit starts it (`service_kit::service::start::<Service>`).
@@ -39,6 +40,8 @@ pub type Running = service_kit::runtime::Running<app::Complaints>;
 pub struct Own {
     /// Where scheduling is.
     pub scheduling: SchedulingSettings,
+    /// Where contact is: its events carry survey detractors.
+    pub contact: UpstreamSettings,
     /// Timers.
     pub sla: SlaSettings,
     /// Service-recovery limits.
@@ -90,6 +93,7 @@ impl Spec for Service {
     fn defaults() -> Vec<(&'static str, String)> {
         SchedulingSettings::DEFAULTS
             .into_iter()
+            .chain(service_kit::upstream_defaults!("contact", 50052))
             .chain([
                 ("sla.sweep_interval_ms", "10000"),
                 ("recovery.currency", "CNY"),
@@ -139,6 +143,12 @@ impl Spec for Service {
         );
         if settings.scheduling.follow_events {
             launch.spawn(app.clone().run_feed(launch.stopped()));
+        }
+        if settings.contact.follow_events {
+            let contact = app::surveys::ContactClient::new(
+                settings.contact.connect(&settings.auth, Self::NAME)?,
+            );
+            launch.spawn(app.clone().run_contact_feed(contact, launch.stopped()));
         }
         Ok(Built {
             routes: tonic::service::Routes::new(ComplaintsServiceServer::new(api::Api::new(

@@ -23,6 +23,7 @@ use service_kit::{
     runtime::Launch,
     scheduling::SchedulingSettings,
     service::{Built, Parts, Spec},
+    upstream::UpstreamSettings,
 };
 
 /// The contact service, as the kit starts it (`service_kit::service::start::<Service>`).
@@ -40,6 +41,8 @@ pub type Running = service_kit::runtime::Running<app::Contact>;
 pub struct Own {
     /// Where scheduling is.
     pub scheduling: SchedulingSettings,
+    /// Where complaints is: its events say what became of a detractor's work order.
+    pub complaints: UpstreamSettings,
     /// The reminder sweep.
     pub reminders: ReminderSettings,
     /// How messages leave.
@@ -78,6 +81,7 @@ impl Spec for Service {
     fn defaults() -> Vec<(&'static str, String)> {
         SchedulingSettings::DEFAULTS
             .into_iter()
+            .chain(service_kit::upstream_defaults!("complaints", 50053))
             .chain([
                 ("reminders.sweep_interval_ms", "1000"),
                 ("reminders.batch", "2000"),
@@ -137,6 +141,15 @@ impl Spec for Service {
         );
         if settings.scheduling.follow_events {
             launch.spawn(app.clone().run_feed(launch.stopped()));
+        }
+        if settings.complaints.follow_events {
+            let complaints = app::work_orders::ComplaintsClient::new(
+                settings.complaints.connect(&settings.auth, Self::NAME)?,
+            );
+            launch.spawn(
+                app.clone()
+                    .run_complaints_feed(complaints, launch.stopped()),
+            );
         }
         Ok(Built {
             routes: tonic::service::Routes::new(ContactServiceServer::new(api::Api::new(

@@ -67,27 +67,37 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     let scheduling_addr = running.addr;
 
+    // Contact and complaints follow each other's events: both listen before either starts.
+    let mut contact = local::<contact_service::Service>(&data_dir, &secret)?;
+    let contact_listener = tokio::net::TcpListener::bind(contact.server.listen).await?;
     let mut complaints = local::<complaints_service::Service>(&data_dir, &secret)?;
+    let listener = tokio::net::TcpListener::bind(complaints.server.listen).await?;
     if std::env::var_os("COMPLAINTS__SCHEDULING__ENDPOINT").is_none() {
         complaints.scheduling.endpoint = format!("http://{scheduling_addr}");
     }
-    let listener = tokio::net::TcpListener::bind(complaints.server.listen).await?;
+    if std::env::var_os("COMPLAINTS__CONTACT__ENDPOINT").is_none() {
+        complaints.contact.endpoint = format!("http://{}", contact_listener.local_addr()?);
+    }
+    if std::env::var_os("CONTACT__COMPLAINTS__ENDPOINT").is_none() {
+        contact.complaints.endpoint = format!("http://{}", listener.local_addr()?);
+    }
     let complaints_running =
         service::start::<complaints_service::Service>(complaints, Arc::new(SystemClock), listener)
             .await?;
     let complaints_addr = complaints_running.addr;
 
-    let mut contact = local::<contact_service::Service>(&data_dir, &secret)?;
     if std::env::var_os("CONTACT__SCHEDULING__ENDPOINT").is_none() {
         contact.scheduling.endpoint = format!("http://{scheduling_addr}");
     }
     if contact.identity.hash_key.is_none() {
         contact.identity.hash_key = Some(local_key(&data_dir, "local-identity-key")?);
     }
-    let listener = tokio::net::TcpListener::bind(contact.server.listen).await?;
-    let contact_running =
-        service::start::<contact_service::Service>(contact, Arc::new(SystemClock), listener)
-            .await?;
+    let contact_running = service::start::<contact_service::Service>(
+        contact,
+        Arc::new(SystemClock),
+        contact_listener,
+    )
+    .await?;
     let contact_addr = contact_running.addr;
 
     if !no_seed {

@@ -45,6 +45,7 @@ pub mod serve;
 pub mod service;
 pub mod sql;
 pub mod telemetry;
+pub mod upstream;
 pub mod vocabulary;
 
 pub use error::{Error, Result};

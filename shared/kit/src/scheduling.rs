@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use hospital_proto::scheduling::{self as pb, scheduling_service_client::SchedulingServiceClient};
 use secrecy::SecretString;
-use tokio_stream::{Stream, StreamExt};
+use tokio_stream::Stream;
 use tonic::{Code, codegen::InterceptedService, transport::Channel};
 
 use crate::{
     Error, Result, auth::service_token, config::AuthSettings, telemetry::OutgoingInterceptor,
+    upstream,
 };
 
 /// Where scheduling is, as a service that calls it configures it (its `scheduling`
@@ -28,11 +29,8 @@ pub struct SchedulingSettings {
 impl SchedulingSettings {
     /// The section's defaults, for a service's `Spec::defaults`: scheduling on this
     /// machine's default port, 5 s per call, events followed.
-    pub const DEFAULTS: [(&'static str, &'static str); 3] = [
-        ("scheduling.endpoint", "http://127.0.0.1:50051"),
-        ("scheduling.timeout_ms", "5000"),
-        ("scheduling.follow_events", "true"),
-    ];
+    pub const DEFAULTS: [(&'static str, &'static str); 3] =
+        crate::upstream_defaults!("scheduling", 50051);
 
     /// A client of scheduling presenting `service`'s token (see [`service_token`]).
     pub fn client(&self, auth: &AuthSettings, service: &str) -> anyhow::Result<Scheduling> {
@@ -61,16 +59,8 @@ impl Scheduling {
         token: Option<&SecretString>,
         timeout: Duration,
     ) -> anyhow::Result<Self> {
-        let channel = tonic::transport::Endpoint::from_shared(endpoint.to_owned())?
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(timeout)
-            .tcp_nodelay(true)
-            .connect_lazy();
         Ok(Self {
-            client: SchedulingServiceClient::with_interceptor(
-                channel,
-                OutgoingInterceptor::new(token),
-            ),
+            client: SchedulingServiceClient::new(upstream::connect(endpoint, token, timeout)?),
         })
     }
 
@@ -106,34 +96,19 @@ impl Scheduling {
         &self,
         after: u64,
     ) -> Result<impl Stream<Item = Result<pb::SchedulingEvent>> + Unpin + use<>> {
-        let stream = self
+        let reply = self
             .client
             .clone()
             .subscribe(pb::SubscribeRequest {
                 after,
                 branch_id: String::new(),
             })
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| upstream("subscribe to scheduling's events", &s))?;
-        Ok(stream.map(|item| {
-            let response =
-                item.map_err(|s| Error::Unavailable(format!("scheduling feed: {}", s.message())))?;
-            response.event.ok_or_else(|| {
-                Error::Unavailable("scheduling feed: a response without its event".into())
-            })
-        }))
+            .await;
+        upstream::events("scheduling", reply, |r: pb::SubscribeResponse| r.event)
     }
 }
 
-/// What scheduling's refusal of `what` means here: a refused service token is this
-/// deployment's fault (INTERNAL, logged); anything else is an outage (UNAVAILABLE).
+/// What scheduling's refusal of `what` means here (see [`upstream::refused`]).
 pub fn upstream(what: &str, s: &tonic::Status) -> Error {
-    match s.code() {
-        Code::PermissionDenied | Code::Unauthenticated => Error::Internal(anyhow::anyhow!(
-            "scheduling refused this service's token to {what}: {}",
-            s.message()
-        )),
-        _ => Error::Unavailable(format!("scheduling could not {what}: {}", s.message())),
-    }
+    upstream::refused("scheduling", what, s)
 }

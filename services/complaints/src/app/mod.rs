@@ -7,6 +7,7 @@ mod figures;
 mod intake;
 mod lifecycle;
 mod recovery;
+pub mod surveys;
 mod timers;
 pub mod wire;
 

@@ -32,6 +32,7 @@ pub async fn spawn(backend: Backend) -> Suite {
     let complaints = TestService::<Complaints>::start(&world, |s| {
         s.sla.sweep_interval_ms = 20;
         s.scheduling.endpoint = scheduling.endpoint();
+        s.contact.follow_events = false;
     })
     .await;
     Suite {

@@ -10,6 +10,7 @@ pub mod queue;
 mod reads;
 mod sheet;
 pub mod wire;
+pub mod work_orders;
 
 use std::sync::Arc;
 

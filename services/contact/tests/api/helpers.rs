@@ -38,6 +38,7 @@ pub async fn spawn_with(
     let contact = TestService::<Contact>::start(&world, |s| {
         s.reminders.sweep_interval_ms = 20;
         s.scheduling.endpoint = scheduling.endpoint();
+        s.complaints.follow_events = false;
         s.identity.hash_key = Some(SecretString::from("test-identity-key"));
         configure(s);
     })
