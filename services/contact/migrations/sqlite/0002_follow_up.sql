@@ -86,7 +86,7 @@ CREATE TABLE tasks (
     version             BIGINT NOT NULL
 );
 -- ClaimNext: the most urgent open task of a team and skill.
-CREATE INDEX tasks_queue ON tasks (team, skill, priority DESC, due_at) WHERE status = 'OPEN';
+CREATE INDEX tasks_queue ON tasks (team, skill, priority DESC, due_at, id) WHERE status = 'OPEN';
 CREATE INDEX tasks_claims ON tasks (claimed_until) WHERE status = 'CLAIMED';
 CREATE INDEX tasks_escalation ON tasks (next_escalation_at) WHERE next_escalation_at IS NOT NULL;
 CREATE INDEX tasks_plan ON tasks (plan_id);

@@ -155,6 +155,9 @@ pub struct Contact {
     batch: i64,
     concurrency: usize,
     branches: Arc<Cache<Branch>>,
+    /// Agents as last read, with when: a claim needs its agent's team and skills, which
+    /// change rarely; another replica's change is seen within [`queue::AGENT_FRESH`].
+    agents: Arc<Cache<(std::time::Instant, crate::domain::task::Agent)>>,
 }
 
 impl std::fmt::Debug for Contact {
@@ -192,6 +195,7 @@ impl Contact {
             batch: i64::from(batch),
             concurrency: concurrency.max(1) as usize,
             branches: Arc::new(Cache::new(4096)),
+            agents: Arc::new(Cache::new(4096)),
         }
     }
 

@@ -33,6 +33,8 @@ use crate::{
 
 /// How long a claim holds a task before it returns to the queue.
 pub const CLAIM_HOLD: SignedDuration = SignedDuration::from_mins(15);
+/// How long an agent read from the database is used before it is read again.
+pub const AGENT_FRESH: std::time::Duration = std::time::Duration::from_secs(30);
 /// The most a call's note may say.
 pub const MAX_NOTE: usize = 2000;
 
@@ -136,18 +138,32 @@ impl Contact {
         a.working_days.sort();
         a.working_days.dedup();
         store::tasks::put_agent(&mut *self.conn().await?, &a, self.now()).await?;
+        self.agents.forget(&a.id);
         Ok(a)
     }
 
     async fn me(&self, p: &Principal) -> Result<Agent> {
-        let a = store::tasks::agent(&mut *self.conn().await?, &p.subject)
-            .await?
-            .ok_or_else(|| {
-                Error::FailedPrecondition(format!(
-                    "agent {} is not declared (SetAgent names their team and skills)",
-                    p.subject
-                ))
-            })?;
+        let cached = self
+            .agents
+            .get(&p.subject)
+            .filter(|c| c.0.elapsed() < AGENT_FRESH)
+            .map(|c| c.1.clone());
+        let a = match cached {
+            Some(a) => a,
+            None => {
+                let a = store::tasks::agent(&mut *self.conn().await?, &p.subject)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::FailedPrecondition(format!(
+                            "agent {} is not declared (SetAgent names their team and skills)",
+                            p.subject
+                        ))
+                    })?;
+                self.agents
+                    .put(&p.subject, (std::time::Instant::now(), a.clone()));
+                a
+            }
+        };
         self.check_team(p, &a.team, "team").await?;
         Ok(a)
     }
