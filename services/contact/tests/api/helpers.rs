@@ -325,3 +325,175 @@ pub fn plan_of(r: &[pb::Reminder]) -> Vec<(pb::ReminderKind, pb::ReminderStatus,
         })
         .collect()
 }
+
+// ---------------------------------------------------------------- follow-up
+
+pub async fn consent(s: &Suite, c: &pb::Customer, purpose: pb::Purpose, granted: bool, n: &str) {
+    s.client()
+        .record_consent(req(
+            &agent(s),
+            pb::RecordConsentRequest {
+                request_id: format!("consent-{n}"),
+                customer_id: c.customer_id.clone(),
+                consent: Some(pb::ConsentInput {
+                    purpose: purpose as i32,
+                    granted,
+                    method: pb::ConsentMethod::Verbal as i32,
+                    source: "call-centre:agent-7".into(),
+                }),
+            },
+        ))
+        .await
+        .expect("consent");
+}
+
+/// Books `c` for today 14:00, checks in and completes the visit.
+pub async fn completed_visit(s: &Suite, f: &Fixture, c: &pb::Customer) -> String {
+    completed_visit_at(s, f, c, 14, 0).await
+}
+
+/// Books `c` for today at `hours:minutes` (a window of the fixture), moves the clock
+/// there, checks in and completes the visit.
+pub async fn completed_visit_at(
+    s: &Suite,
+    f: &Fixture,
+    c: &pb::Customer,
+    hours: i32,
+    minutes: i32,
+) -> String {
+    let apt = fx::book(
+        &mut s.sched(),
+        &s.admin,
+        &format!("book-{}-{hours}", c.customer_id),
+        &slot(s, f, &f.plain, "2026-11-30", hours, minutes).await,
+        &f.plain.package_id,
+        sched::CustomerInput {
+            customer_id: c.customer_id.clone(),
+            name: c.name.clone(),
+            phone: c.phone.clone(),
+        },
+    )
+    .await
+    .expect("book");
+    s.at(&format!("2026-11-30T{hours:02}:{minutes:02}")).await;
+    let mut sched = s.sched();
+    test_support::scheduling::check_in(&mut sched, &s.admin, &apt.appointment_id).await;
+    test_support::scheduling::complete_visit(
+        &mut sched,
+        &s.admin,
+        &f.branch.branch_id,
+        &apt.appointment_id,
+    )
+    .await;
+    apt.appointment_id
+}
+
+pub fn doctor(s: &Suite, f: &Fixture) -> String {
+    s.token(
+        "dr-wang",
+        Role::HealthManager,
+        OrgScope::Branch(f.branch.branch_id.clone()),
+    )
+}
+
+pub async fn outcome(
+    s: &Suite,
+    f: &Fixture,
+    apt: &str,
+    outcome: pb::VisitOutcome,
+    summary: &str,
+) -> pb::FollowUpPlan {
+    // Until contact has seen the visit completed (NOT_FOUND, then FAILED_PRECONDITION).
+    until("contact records the outcome", || async {
+        let r = s
+            .client()
+            .record_visit_outcome(req(
+                &doctor(s, f),
+                pb::RecordVisitOutcomeRequest {
+                    request_id: format!("outcome-{apt}"),
+                    appointment_id: apt.into(),
+                    outcome: outcome as i32,
+                    summary: summary.into(),
+                },
+            ))
+            .await;
+        match r {
+            Ok(r) => r.into_inner().plan,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    tonic::Code::NotFound | tonic::Code::FailedPrecondition
+                ) =>
+            {
+                None
+            }
+            Err(e) => panic!("record outcome: {e:?}"),
+        }
+    })
+    .await
+}
+
+pub async fn declare(s: &Suite, id: &str, team: &str, skills: &[pb::Skill]) {
+    s.client()
+        .set_agent(req(
+            &s.admin,
+            pb::SetAgentRequest {
+                agent: Some(pb::Agent {
+                    agent_id: id.into(),
+                    team: team.into(),
+                    skills: skills.iter().map(|k| *k as i32).collect(),
+                    tasks_per_day: 40,
+                    working_days: vec![],
+                }),
+            },
+        ))
+        .await
+        .expect("declare agent");
+}
+
+pub async fn claim(s: &Suite, token: &str) -> Option<pb::Task> {
+    s.client()
+        .claim_next(req(token, pb::ClaimNextRequest {}))
+        .await
+        .expect("claim")
+        .into_inner()
+        .task
+}
+
+pub async fn call(
+    s: &Suite,
+    token: &str,
+    task: &str,
+    rid: &str,
+    outcome: pb::CallOutcome,
+    note: &str,
+) -> Result<pb::Task, tonic::Status> {
+    s.client()
+        .record_call_outcome(req(
+            token,
+            pb::RecordCallOutcomeRequest {
+                request_id: rid.into(),
+                task_id: task.into(),
+                outcome: outcome as i32,
+                note: note.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .map(|r| r.into_inner().task.expect("a task"))
+}
+
+pub async fn escalated(s: &Suite, token: &str) -> Vec<pb::Task> {
+    s.client()
+        .list_tasks(req(
+            token,
+            pb::ListTasksRequest {
+                escalated_only: true,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("list tasks")
+        .into_inner()
+        .tasks
+}

@@ -6,6 +6,7 @@ mod helpers;
 mod customers;
 mod edges;
 mod follow_up;
+mod queue;
 mod reminders;
 mod schedule_changes;
 mod schema;
