@@ -15,7 +15,7 @@ use tonic::Request;
 use super::followup_convert::*;
 use crate::app::{
     Contact,
-    outreach::LeadInput,
+    leads::LeadInput,
     queue::CallReport,
     wire::{call_outcome_in, channel_in, task_status_in, visit_outcome_in},
 };
@@ -364,7 +364,7 @@ pub(super) async fn get_segment_counts(
     v.into_result()?;
     let rows = app.segment_counts(&p, &r.branch_id, &r.region_path).await?;
     // Summed per province and per city.
-    let mut regions: std::collections::BTreeMap<String, crate::app::outreach::SegmentCounts> =
+    let mut regions: std::collections::BTreeMap<String, crate::app::segments::SegmentCounts> =
         Default::default();
     for (_, region, c) in &rows {
         let mut path = String::new();

@@ -10,10 +10,8 @@ use service_kit::{
 
 use crate::{
     app::{
-        followup::PlanView,
-        outreach::{LeadResult, SegmentCounts, SurveyFigures},
-        queue::{TaskView, TeamLoad},
-        wire::*,
+        followup::PlanView, leads::LeadResult, load::TeamLoad, queue::TaskView,
+        segments::SegmentCounts, surveys::SurveyFigures, wire::*,
     },
     domain::{
         followup::{EscalationStep, Step, Template},

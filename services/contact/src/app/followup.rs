@@ -103,7 +103,7 @@ impl Contact {
         conn: &mut AnyConnection,
         kind: PlanKind,
     ) -> Result<Template> {
-        Ok(store::tasks::template(conn, kind)
+        Ok(store::agents::template(conn, kind)
             .await?
             .unwrap_or_else(|| built_in(kind)))
     }
@@ -123,7 +123,7 @@ impl Contact {
     pub async fn set_template(&self, p: &Principal, t: Template) -> Result<Template> {
         p.require_role(roles::POLICY, "set follow-up templates")?;
         check_template(&t)?;
-        store::tasks::set_template(&mut *self.conn().await?, &t, self.now()).await?;
+        store::agents::set_template(&mut *self.conn().await?, &t, self.now()).await?;
         Ok(t)
     }
 

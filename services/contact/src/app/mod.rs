@@ -5,10 +5,13 @@ mod customers;
 mod dispatch;
 mod feed;
 pub mod followup;
-pub mod outreach;
+pub mod leads;
+pub mod load;
 pub mod queue;
 mod reads;
+pub mod segments;
 mod sheet;
+pub mod surveys;
 pub mod wire;
 pub mod work_orders;
 

@@ -1,10 +1,10 @@
 //! The work queue: agents and their teams, claiming the most urgent task, what a call's
 //! outcome does, reassignment, escalation of unsettled tasks, and the planned load.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use hospital_proto::contact as pb;
-use jiff::{SignedDuration, Timestamp, civil::Date, tz::TimeZone};
+use jiff::{SignedDuration, Timestamp};
 use service_kit::{
     Error, Result,
     auth::{OrgScope, Principal, Role},
@@ -15,16 +15,12 @@ use service_kit::{
     sql::Where,
 };
 
-use super::{
-    Contact,
-    followup::{day_date, day_number},
-    publish, roles, wire,
-};
+use super::{Contact, publish, roles, wire};
 use crate::{
     domain::{
-        followup::{After, Attempts, after_call, escalation_at, holder},
+        call::{After, Attempts, after_call},
+        followup::{escalation_at, holder},
         followup_vocab::{CallOutcome, PlanKind, Skill, TaskStatus},
-        load::{self, Group},
         task::{Agent, Task},
         vocab::{Channel, Purpose},
     },
@@ -66,17 +62,6 @@ pub struct CallReport {
     pub channel: Option<Channel>,
 }
 
-/// One team's planned load.
-#[derive(Debug, Clone)]
-pub struct TeamLoad {
-    /// The team.
-    pub team: String,
-    /// Day by day from the first.
-    pub days: Vec<(Date, load::Day)>,
-    /// Live tasks already past due (planned on the first day).
-    pub overdue: u64,
-}
-
 /// What the caller's role may take, of `skills`.
 fn usable(role: Role, skills: &[Skill]) -> Vec<Skill> {
     skills
@@ -89,7 +74,7 @@ fn usable(role: Role, skills: &[Skill]) -> Vec<Skill> {
 impl Contact {
     /// Whether `team` lies in the caller's scope, or PERMISSION_DENIED; INVALID_ARGUMENT
     /// when it is not a team's name.
-    async fn check_team(&self, p: &Principal, team: &str, field: &str) -> Result<()> {
+    pub(super) async fn check_team(&self, p: &Principal, team: &str, field: &str) -> Result<()> {
         let scope: OrgScope = team.parse().map_err(|_| {
             Error::invalid(
                 field,
@@ -137,7 +122,7 @@ impl Contact {
         }
         a.working_days.sort();
         a.working_days.dedup();
-        store::tasks::put_agent(&mut *self.conn().await?, &a, self.now()).await?;
+        store::agents::put_agent(&mut *self.conn().await?, &a, self.now()).await?;
         self.agents.forget(&a.id);
         Ok(a)
     }
@@ -151,7 +136,7 @@ impl Contact {
         let a = match cached {
             Some(a) => a,
             None => {
-                let a = store::tasks::agent(&mut *self.conn().await?, &p.subject)
+                let a = store::agents::agent(&mut *self.conn().await?, &p.subject)
                     .await?
                     .ok_or_else(|| {
                         Error::FailedPrecondition(format!(
@@ -545,79 +530,5 @@ impl Contact {
             self.outbox.notify();
         }
         Ok((released, escalated))
-    }
-
-    /// Each team's load over `days` days from `from` (the group's local today when
-    /// `None`): tasks due, the spread, and the agents' declared capacity.
-    pub async fn planned_load(
-        &self,
-        p: &Principal,
-        team: &str,
-        from: Option<Date>,
-        days: u32,
-    ) -> Result<Vec<TeamLoad>> {
-        p.require_role(roles::FIGURES, "read the planned load")?;
-        let days = if days == 0 { 14 } else { days };
-        if days > 31 {
-            return Err(Error::invalid("days", "1 to 31"));
-        }
-        let tz = TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC);
-        let from = from.unwrap_or_else(|| self.now().to_zoned_datetime(tz).date());
-        let first = day_number(from);
-        let mut w = Where::default();
-        if team.is_empty() {
-            match &p.scope {
-                OrgScope::Group => {}
-                OrgScope::Region(path) => {
-                    w.under_region("region_path", path).raw("team <> 'group'");
-                }
-                OrgScope::Branch(id) => {
-                    w.eq("team", &format!("branch:{id}"));
-                }
-            }
-        } else {
-            self.check_team(p, team, "team").await?;
-            w.eq("team", team);
-        }
-        let mut conn = self.conn().await?;
-        let rows = store::tasks::load(&mut conn, w, first + i64::from(days)).await?;
-        let agents = store::tasks::agents(&mut conn).await?;
-        let mut teams: BTreeMap<String, (Vec<Group>, u64)> = BTreeMap::new();
-        for (team, open_day, due_day, n) in rows {
-            let entry = teams.entry(team).or_default();
-            if due_day < first {
-                entry.1 += n as u64;
-            }
-            entry.0.push(Group {
-                open_day: (open_day - first).max(0) as usize,
-                due_day: (due_day - first).max(0) as usize,
-                count: n as u64,
-            });
-        }
-        if !team.is_empty() {
-            teams.entry(team.to_owned()).or_default();
-        }
-        let dates: Vec<Date> = (0..i64::from(days)).map(|d| day_date(first + d)).collect();
-        Ok(teams
-            .into_iter()
-            .map(|(team, (groups, overdue))| {
-                let capacity: Vec<u64> = dates
-                    .iter()
-                    .map(|d| {
-                        agents
-                            .iter()
-                            .filter(|a| a.team == team)
-                            .map(|a| a.capacity_on(d.weekday().to_monday_one_offset()))
-                            .sum()
-                    })
-                    .collect();
-                let plan = load::spread(&groups, &capacity);
-                TeamLoad {
-                    team,
-                    days: dates.iter().copied().zip(plan).collect(),
-                    overdue,
-                }
-            })
-            .collect())
     }
 }

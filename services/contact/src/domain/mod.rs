@@ -2,6 +2,7 @@
 //! reminders go out, and what is checked when one is due; follow-up plans and their calls,
 //! the planned load, surveys and segments.
 
+pub mod call;
 pub mod customer;
 pub mod followup;
 pub mod followup_vocab;

@@ -2,6 +2,7 @@
 //! Instants are stored as microseconds, booleans as 0/1, enums by name, local times of day
 //! as minutes.
 
+pub mod agents;
 pub mod customers;
 pub mod messages;
 pub mod outreach;
