@@ -70,12 +70,19 @@ pub async fn seed(scheduling: &str, contact: &str, token: &str) -> anyhow::Resul
                     phone: (*phone).into(),
                     name: (*name).into(),
                     home_branch_id: branch.branch_id.clone(),
-                    consents: vec![pb::ConsentInput {
-                        purpose: pb::Purpose::Reminders as i32,
+                    consents: [
+                        pb::Purpose::Reminders,
+                        pb::Purpose::FollowUp,
+                        pb::Purpose::Surveys,
+                    ]
+                    .into_iter()
+                    .map(|purpose| pb::ConsentInput {
+                        purpose: purpose as i32,
                         granted: true,
                         method: pb::ConsentMethod::Verbal as i32,
                         source: "demo:call-centre".into(),
-                    }],
+                    })
+                    .collect(),
                     ..Default::default()
                 },
             ))
@@ -152,10 +159,53 @@ pub async fn seed(scheduling: &str, contact: &str, token: &str) -> anyhow::Resul
             Err(e) => tracing::warn!(code = ?e.code(), "demo visit not booked: {}", e.message()),
         }
     }
+    // The group call centre's demo agent (its token is printed at start) and three leads
+    // from a WeChat campaign waiting for its call.
+    c.set_agent(req(
+        token,
+        pb::SetAgentRequest {
+            agent: Some(pb::Agent {
+                agent_id: DEMO_AGENT.into(),
+                team: "group".into(),
+                skills: vec![pb::Skill::CustomerService as i32, pb::Skill::Sales as i32],
+                tasks_per_day: 40,
+                working_days: vec![1, 2, 3, 4, 5, 6],
+            }),
+        },
+    ))
+    .await?;
+    let leads = c
+        .import_leads(req(
+            token,
+            pb::ImportLeadsRequest {
+                batch_id: "demo-leads-1".into(),
+                source: "demo-wechat-ad".into(),
+                leads: [
+                    ("潜客甲", "13700000001"),
+                    ("潜客乙", "13700000002"),
+                    ("潜客丙", "13700000003"),
+                ]
+                .iter()
+                .enumerate()
+                .map(|(i, (name, phone))| pb::Lead {
+                    external_id: format!("ad-{i}"),
+                    name: (*name).into(),
+                    phone: (*phone).into(),
+                    ..Default::default()
+                })
+                .collect(),
+            },
+        ))
+        .await?
+        .into_inner();
     tracing::info!(
         customers = CUSTOMERS.len(),
         visits = booked,
-        "demo customers and visits"
+        leads = leads.created,
+        "demo customers, visits and leads"
     );
     Ok(())
 }
+
+/// The demo call-centre agent's id (the subject of the agent token `suite up` prints).
+pub const DEMO_AGENT: &str = "agent-demo";

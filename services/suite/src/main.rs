@@ -125,8 +125,16 @@ async fn main() -> anyhow::Result<()> {
     println!("  contact     {contact_addr}   (hospital.contact.v1.ContactService)");
     println!("  complaints  {complaints_addr}   (hospital.complaints.v1.ComplaintsService)");
     println!();
+    let agent = issuer.issue(
+        suite::demo_contact::DEMO_AGENT,
+        Role::CallCentreAgent,
+        &OrgScope::Group,
+        30 * 24 * 3600,
+    );
     println!("local admin token (group scope, 30 days):");
     println!("  export TOKEN={admin}");
+    println!("the group call centre's demo agent (30 days):");
+    println!("  export AGENT={agent}");
     println!();
     println!("try:");
     println!(
@@ -137,6 +145,9 @@ async fn main() -> anyhow::Result<()> {
     );
     println!(
         "  grpcurl -plaintext -H \"authorization: Bearer $TOKEN\" {contact_addr} hospital.contact.v1.ContactService/ListMessages"
+    );
+    println!(
+        "  grpcurl -plaintext -H \"authorization: Bearer $AGENT\" {contact_addr} hospital.contact.v1.ContactService/ClaimNext"
     );
     println!();
     println!("Ctrl-C stops.");
