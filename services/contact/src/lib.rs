@@ -47,6 +47,8 @@ pub struct Own {
     pub reminders: ReminderSettings,
     /// How messages leave.
     pub delivery: adapters::DeliverySettings,
+    /// Satisfaction surveys.
+    pub surveys: SurveySettings,
     /// The key ID numbers are hashed with.
     #[serde(default)]
     pub identity: IdentitySettings,
@@ -61,6 +63,13 @@ pub struct ReminderSettings {
     pub batch: u32,
     /// Reminders (and messages) handled at once within a sweep.
     pub concurrency: u32,
+}
+
+/// Satisfaction surveys after a visit.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SurveySettings {
+    /// Minutes after a visit completes when its survey goes out.
+    pub delay_minutes: u32,
 }
 
 /// The key of the ID-number hash.
@@ -86,6 +95,7 @@ impl Spec for Service {
                 ("reminders.sweep_interval_ms", "1000"),
                 ("reminders.batch", "2000"),
                 ("reminders.concurrency", "32"),
+                ("surveys.delay_minutes", "120"),
                 ("delivery.adapter", "local"),
                 ("delivery.timeout_ms", "5000"),
                 ("delivery.max_attempts", "5"),
@@ -114,7 +124,8 @@ impl Spec for Service {
             settings.identity.hash_key.clone(),
             settings.reminders.batch.max(1),
             settings.reminders.concurrency,
-        );
+        )
+        .with_survey_delay(settings.surveys.delay_minutes);
         let sweeper = app.clone();
         launch.every(
             Duration::from_millis(settings.reminders.sweep_interval_ms.max(10)),

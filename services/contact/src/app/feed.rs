@@ -142,7 +142,7 @@ impl Contact {
                         let reason = format!("the visit is {}", status.as_str().to_lowercase());
                         store::visits::withdraw_planned(&mut tx, id, &reason, now).await?;
                         if *status == VisitStatus::Completed {
-                            Self::completed(&mut tx, id, now).await?;
+                            self.completed(&mut tx, id, now).await?;
                         }
                     }
                 }
@@ -276,7 +276,7 @@ impl Contact {
     }
 
     /// A completed visit counts towards the customer's segment and plans their survey.
-    async fn completed(tx: &mut Tx, id: &str, now: Timestamp) -> Result<()> {
+    async fn completed(&self, tx: &mut Tx, id: &str, now: Timestamp) -> Result<()> {
         let Some(visit) = store::visits::get(tx, id).await? else {
             return Ok(());
         };
@@ -291,7 +291,7 @@ impl Contact {
             now,
         )
         .await?;
-        Self::plan_survey(tx, &visit, now, now).await
+        self.plan_survey(tx, &visit, now, now).await
     }
 
     /// A lead who books is converted: tied to the booking, the sales call cancelled, and

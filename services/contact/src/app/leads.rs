@@ -72,16 +72,8 @@ impl Contact {
     ) -> Result<Vec<LeadResult>> {
         p.require_role(roles::LEADS, "import leads")?;
         let mut v = Violations::new();
-        v.check(
-            rules::is_id(batch_id),
-            "batch_id",
-            "1 to 64 letters, digits, '-' or '_'",
-        );
-        v.check(
-            rules::is_id(source),
-            "source",
-            "1 to 64 letters, digits, '-' or '_'",
-        );
+        service_kit::edge::require(&mut v, batch_id, "batch_id");
+        service_kit::edge::require(&mut v, source, "source");
         v.check(
             (1..=MAX_BATCH).contains(&leads.len()),
             "leads",
@@ -90,11 +82,7 @@ impl Contact {
         let mut phones = Vec::with_capacity(leads.len());
         for (i, l) in leads.iter().enumerate() {
             let f = |n: &str| format!("leads[{i}].{n}");
-            v.check(
-                rules::is_id(&l.external_id),
-                &f("external_id"),
-                "1 to 64 letters, digits, '-' or '_'",
-            );
+            service_kit::edge::require(&mut v, &l.external_id, &f("external_id"));
             rules::text(&mut v, &f("name"), &l.name, 100, false);
             match Phone::parse(&l.phone) {
                 Some(ph) => phones.push(ph),

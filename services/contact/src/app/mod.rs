@@ -161,6 +161,8 @@ pub struct Contact {
     /// Agents as last read, with when: a claim needs its agent's team and skills, which
     /// change rarely; another replica's change is seen within [`queue::AGENT_FRESH`].
     agents: Arc<Cache<(std::time::Instant, crate::domain::task::Agent)>>,
+    /// How long after a completed visit its survey goes out.
+    survey_delay: jiff::SignedDuration,
 }
 
 impl std::fmt::Debug for Contact {
@@ -199,7 +201,14 @@ impl Contact {
             concurrency: concurrency.max(1) as usize,
             branches: Arc::new(Cache::new(4096)),
             agents: Arc::new(Cache::new(4096)),
+            survey_delay: surveys::SURVEY_DELAY,
         }
+    }
+
+    /// The same use cases sending each survey `minutes` after its visit completed.
+    pub fn with_survey_delay(mut self, minutes: u32) -> Self {
+        self.survey_delay = jiff::SignedDuration::from_mins(i64::from(minutes));
+        self
     }
 
     /// The outbox, for the event feed.

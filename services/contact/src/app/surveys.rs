@@ -33,7 +33,7 @@ use crate::{
     store::{self, messages::Record, outreach::Survey},
 };
 
-/// How long after a completed visit its survey goes out.
+/// How long after a completed visit its survey goes out, unless configured.
 pub const SURVEY_DELAY: SignedDuration = SignedDuration::from_hours(2);
 
 /// Survey figures of one branch.
@@ -54,12 +54,13 @@ pub struct SurveyFigures {
 impl Contact {
     /// Plans the survey of a completed visit, in the feed's transaction.
     pub(crate) async fn plan_survey(
+        &self,
         tx: &mut sqlx::AnyConnection,
         visit: &Visit,
         completed_at: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
-        let send_at = completed_at.max(now) + SURVEY_DELAY;
+        let send_at = completed_at.max(now) + self.survey_delay;
         store::outreach::insert_survey(
             tx,
             &Survey {
