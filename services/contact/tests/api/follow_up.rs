@@ -185,15 +185,7 @@ async fn after_an_operation_calls_stop_when_follow_up_consent_is_withdrawn(backe
     let other = customer(&s, 3).await;
     let other_apt = book(&s, &f, &f.plain, &other, "2026-11-30", 14, 0).await;
     let apt = completed_visit(&s, &f, &c).await;
-    let mut sched = s.sched();
-    test_support::scheduling::check_in(&mut sched, &s.admin, &other_apt.appointment_id).await;
-    test_support::scheduling::complete_visit(
-        &mut sched,
-        &s.admin,
-        &f.branch.branch_id,
-        &other_apt.appointment_id,
-    )
-    .await;
+    complete(&s, &f, &other_apt.appointment_id).await;
     let plan = outcome(&s, &f, &apt, pb::VisitOutcome::AfterOperation, "").await;
     assert_eq!(plan.tasks.len(), 6);
     let opens: Vec<String> = plan

@@ -347,6 +347,13 @@ pub async fn consent(s: &Suite, c: &pb::Customer, purpose: pb::Purpose, granted:
         .expect("consent");
 }
 
+/// Checks the booked visit in and takes it through every exam item.
+pub async fn complete(s: &Suite, f: &Fixture, appointment_id: &str) {
+    let mut sched = s.sched();
+    fx::check_in(&mut sched, &s.admin, appointment_id).await;
+    fx::complete_visit(&mut sched, &s.admin, &f.branch.branch_id, appointment_id).await;
+}
+
 /// Books `c` for today 14:00, checks in and completes the visit.
 pub async fn completed_visit(s: &Suite, f: &Fixture, c: &pb::Customer) -> String {
     completed_visit_at(s, f, c, 14, 0).await
@@ -376,15 +383,7 @@ pub async fn completed_visit_at(
     .await
     .expect("book");
     s.at(&format!("2026-11-30T{hours:02}:{minutes:02}")).await;
-    let mut sched = s.sched();
-    test_support::scheduling::check_in(&mut sched, &s.admin, &apt.appointment_id).await;
-    test_support::scheduling::complete_visit(
-        &mut sched,
-        &s.admin,
-        &f.branch.branch_id,
-        &apt.appointment_id,
-    )
-    .await;
+    complete(s, f, &apt.appointment_id).await;
     apt.appointment_id
 }
 

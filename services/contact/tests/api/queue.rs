@@ -366,15 +366,7 @@ async fn segments_are_counted_per_branch_and_region_as_the_customer_shows(backen
     let first = customer(&s, 4).await;
     let first_apt = book(&s, &f, &f.plain, &first, "2026-11-30", 14, 0).await;
     let (returning, apt) = returning_customer(&s, &f, 3).await;
-    let mut sched = s.sched();
-    test_support::scheduling::check_in(&mut sched, &s.admin, &first_apt.appointment_id).await;
-    test_support::scheduling::complete_visit(
-        &mut sched,
-        &s.admin,
-        &f.branch.branch_id,
-        &first_apt.appointment_id,
-    )
-    .await;
+    complete(&s, &f, &first_apt.appointment_id).await;
     let marketing = s.token("marketing", Role::Service, OrgScope::Group);
     s.client()
         .import_leads(req(
