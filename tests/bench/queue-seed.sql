@@ -1,7 +1,8 @@
 -- The work queue's benchmark state: :tasks open tasks (default 1,000,000) over 1,000
 -- customers and plans. Three in five are the group call centre's customer-service calls
 -- (the queue the agents claim from), two in five medical calls of 200 branch teams.
--- Half are open already (due over the next three days), half open over the next 14 days;
+-- Half are in the queue already (due over the next three days), half scheduled to open
+-- over the next 14 days;
 -- priorities 1 to 5.
 \set ON_ERROR_STOP on
 BEGIN;
@@ -40,7 +41,8 @@ SELECT 'tsk_' || lpad(g::text, 32, '0'), 'fup_' || lpad((g % 1000)::text, 32, '0
     open_from + (1 + g % 3) * 86400000000, open_from,
     (open_from + 28800000000) / 86400000000,
     (open_from + (1 + g % 3) * 86400000000 + 28800000000) / 86400000000,
-    'OPEN', '', NULL, '', 0, 3, 240, 0, 'NONE', '', 0, NULL, '', '', 'PHONE_CALL', '', NULL,
+    CASE WHEN g % 2 = 0 THEN 'OPEN' ELSE 'SCHEDULED' END,
+    '', NULL, '', 0, 3, 240, 0, 'NONE', '', 0, NULL, '', '', 'PHONE_CALL', '', NULL,
     0, 0
 FROM t;
 COMMIT;

@@ -35,7 +35,13 @@ target/release/contact_load --contact http://127.0.0.1:50072 ready >/dev/null
 # ClaimNext alone, closed loop (each agent claims again the moment it has a task: the
 # machine's most), then paced (each agent pauses 50-150 ms, PACE_MS=100 on average, after
 # each claim); then claim and record every task reached, closed loop.
+# Each measurement starts from a vacuumed table: at a call centre's real rate (a few claims
+# a second) autovacuum keeps up, and a closed loop of thousands a second does not.
+vacuum() { psql -X -q "$PG_BASE/bench_queue" -c "VACUUM (ANALYZE) tasks"; }
+vacuum
 target/release/queue_load claims --agents 50 --duration "$SECS"
+vacuum
 target/release/queue_load claims --agents 50 --duration "$SECS" --pace-ms "${PACE_MS:-100}"
+vacuum
 target/release/queue_load claims --agents 50 --duration "$SECS" --settle
 target/release/queue_load load --runs 5

@@ -85,13 +85,16 @@ CREATE TABLE tasks (
     -- Bumped on every change: writes are conditional on the version read.
     version             BIGINT NOT NULL
 );
--- ClaimNext: the most urgent open task of a team and skill.
+-- ClaimNext: the most urgent queued task of a team and skill. Only tasks whose time has
+-- come are OPEN (the others are SCHEDULED), so a claim stops at the first row.
 CREATE INDEX tasks_queue ON tasks (team, skill, priority DESC, due_at, id) WHERE status = 'OPEN';
 CREATE INDEX tasks_claims ON tasks (claimed_until) WHERE status = 'CLAIMED';
 CREATE INDEX tasks_escalation ON tasks (next_escalation_at) WHERE next_escalation_at IS NOT NULL;
 CREATE INDEX tasks_plan ON tasks (plan_id);
 CREATE INDEX tasks_customer ON tasks (customer_id);
-CREATE INDEX tasks_load ON tasks (team, due_day) WHERE status IN ('OPEN', 'CLAIMED');
+CREATE INDEX tasks_load ON tasks (team, due_day) WHERE status IN ('SCHEDULED', 'OPEN', 'CLAIMED');
+-- The sweep moves scheduled tasks into the queue when their time comes.
+CREATE INDEX tasks_scheduled ON tasks (ready_at) WHERE status = 'SCHEDULED';
 
 -- Outcomes recorded, for retries of RecordCallOutcome and ReassignTask.
 CREATE TABLE task_actions (

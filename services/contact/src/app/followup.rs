@@ -315,7 +315,7 @@ impl Contact {
                     ready_at: planned.open_from,
                     open_day: local_day(planned.open_from, &place.tz),
                     due_day: local_day(planned.due_at, &place.tz),
-                    status: TaskStatus::Open,
+                    status: TaskStatus::waiting(planned.open_from, now),
                     claimed_by: String::new(),
                     claimed_until: None,
                     assigned_to: String::new(),

@@ -174,35 +174,31 @@ impl Contact {
             .await
         })
         .await?;
-        match task {
-            Some(t) => Ok(self.task_views(p, vec![t]).await?.pop()),
-            None => Ok(None),
+        Ok(task.map(|(task, phone)| self.task_view(p, task, &phone)))
+    }
+
+    /// A task as `p` may see it, `phone` being the customer's mobile.
+    fn task_view(&self, p: &Principal, task: Task, phone: &str) -> TaskView {
+        let full = roles::CALLERS.contains(&p.role) || p.role == Role::HealthManager;
+        TaskView {
+            task,
+            phone: if full || phone.is_empty() {
+                phone.to_owned()
+            } else {
+                service_kit::phone::mask(phone)
+            },
+            medical: roles::MEDICAL_READERS.contains(&p.role),
         }
     }
 
     async fn task_views(&self, p: &Principal, tasks: Vec<Task>) -> Result<Vec<TaskView>> {
         let ids: Vec<&str> = tasks.iter().map(|t| t.customer_id.as_str()).collect();
-        let customers = store::customers::get_many(&mut *self.conn().await?, &ids).await?;
-        let full = roles::CALLERS.contains(&p.role) || p.role == Role::HealthManager;
-        let medical = roles::MEDICAL_READERS.contains(&p.role);
+        let phones = store::customers::phones(&mut *self.conn().await?, &ids).await?;
         Ok(tasks
             .into_iter()
             .map(|task| {
-                let phone = customers
-                    .get(&task.customer_id)
-                    .map(|c| {
-                        if full {
-                            c.phone.clone()
-                        } else {
-                            service_kit::phone::mask(&c.phone)
-                        }
-                    })
-                    .unwrap_or_default();
-                TaskView {
-                    task,
-                    phone,
-                    medical,
-                }
+                let phone = phones.get(&task.customer_id).cloned().unwrap_or_default();
+                self.task_view(p, task, &phone)
             })
             .collect())
     }
@@ -295,7 +291,7 @@ impl Contact {
                     counted,
                     keep_agent,
                 } => {
-                    t.status = TaskStatus::Open;
+                    t.status = TaskStatus::waiting(ready_at, now);
                     t.ready_at = ready_at;
                     if counted {
                         t.attempts += 1;
@@ -394,7 +390,7 @@ impl Contact {
                 t.team = team.to_owned();
             }
             t.assigned_to = agent_id.to_owned();
-            t.status = TaskStatus::Open;
+            t.status = TaskStatus::waiting(t.ready_at, now);
             t.claimed_by = String::new();
             t.claimed_until = None;
             let mut tx = self.db.begin().await?;
@@ -466,7 +462,7 @@ impl Contact {
             w.raw("escalation <> 'NONE'");
         }
         let statuses: Vec<&str> = if statuses.is_empty() {
-            vec!["OPEN", "CLAIMED"]
+            vec!["SCHEDULED", "OPEN", "CLAIMED"]
         } else {
             statuses.iter().map(|s| s.as_str()).collect()
         };
@@ -483,10 +479,11 @@ impl Contact {
         self.task_views(p, tasks).await
     }
 
-    /// Returns lapsed claims to the queue and escalates the tasks whose time has come;
-    /// (claims released, tasks escalated).
+    /// Moves scheduled tasks whose time has come into the queue, returns lapsed claims to
+    /// it and escalates the tasks whose time has come; (claims released, tasks escalated).
     pub async fn sweep_queue(&self) -> Result<(u64, usize)> {
         let now = self.now();
+        store::tasks::open_ready(&mut *self.conn().await?, now).await?;
         let released = store::tasks::release_expired(&mut *self.conn().await?, now).await?;
         let due = store::tasks::escalations_due(&mut *self.conn().await?, now, self.batch).await?;
         let mut templates = HashMap::new();

@@ -76,6 +76,9 @@ vocabulary! {
 vocabulary! {
     /// Where a task stands.
     TaskStatus {
+        /// Not claimable yet: before it opens, in a retry pause, or waiting for a call-back
+        /// time. The sweep moves it to the queue when its time comes.
+        Scheduled = "SCHEDULED",
         /// In the queue.
         Open = "OPEN",
         /// An agent has it.
@@ -96,7 +99,19 @@ vocabulary! {
 impl TaskStatus {
     /// Whether the task still waits for a call.
     pub fn is_live(self) -> bool {
-        matches!(self, TaskStatus::Open | TaskStatus::Claimed)
+        matches!(
+            self,
+            TaskStatus::Scheduled | TaskStatus::Open | TaskStatus::Claimed
+        )
+    }
+
+    /// Waiting for a call from `ready_at`: in the queue when that has come, else scheduled.
+    pub fn waiting(ready_at: jiff::Timestamp, now: jiff::Timestamp) -> Self {
+        if ready_at <= now {
+            TaskStatus::Open
+        } else {
+            TaskStatus::Scheduled
+        }
     }
 }
 

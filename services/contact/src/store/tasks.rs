@@ -106,7 +106,7 @@ pub async fn complete_if_settled(
     sqlx::query(
         "UPDATE follow_up_plans SET status = 'COMPLETED', updated_at = $2 \
          WHERE id = $1 AND status = 'ACTIVE' AND NOT EXISTS \
-         (SELECT 1 FROM tasks WHERE plan_id = $1 AND status IN ('OPEN', 'CLAIMED'))",
+         (SELECT 1 FROM tasks WHERE plan_id = $1 AND status IN ('SCHEDULED', 'OPEN', 'CLAIMED'))",
     )
     .bind(plan_id)
     .bind(to_micros(now))
@@ -134,7 +134,7 @@ pub async fn withdraw(
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE tasks SET status = 'WITHDRAWN', reason = $2, closed_at = $3, updated_at = $3, \
          claimed_by = '', claimed_until = NULL, next_escalation_at = NULL, \
-         version = version + 1 WHERE customer_id = $1 AND status IN ('OPEN', 'CLAIMED') \
+         version = version + 1 WHERE customer_id = $1 AND status IN ('SCHEDULED', 'OPEN', 'CLAIMED') \
          AND until_reached = 0 AND plan_kind IN ({list})"
     )))
     .bind(customer_id)
@@ -148,7 +148,7 @@ pub async fn withdraw(
         "UPDATE follow_up_plans SET status = 'WITHDRAWN', reason = $2, updated_at = $3 \
          WHERE customer_id = $1 AND status = 'ACTIVE' AND kind IN ({list}) AND NOT EXISTS \
          (SELECT 1 FROM tasks t WHERE t.plan_id = follow_up_plans.id \
-          AND t.status IN ('OPEN', 'CLAIMED'))"
+          AND t.status IN ('SCHEDULED', 'OPEN', 'CLAIMED'))"
     )))
     .bind(customer_id)
     .bind(reason)
@@ -343,7 +343,8 @@ pub async fn save(
 }
 
 /// Gives `agent` the most urgent open task of `team` for one of `skills` that is ready and
-/// not kept for another agent, held until `until`; `None` when there is none. One statement:
+/// not kept for another agent, held until `until`, with the customer's phone; `None` when
+/// there is none. One statement:
 /// on PostgreSQL the candidate row is locked and rows other agents are claiming are skipped,
 /// so fifty agents claiming at once each get a different task without waiting on each
 /// other; SQLite runs one writer at a time.
@@ -355,7 +356,7 @@ pub async fn claim_next(
     skills: &[Skill],
     now: Timestamp,
     until: Timestamp,
-) -> Result<Option<Task>> {
+) -> Result<Option<(Task, String)>> {
     if skills.is_empty() {
         return Ok(None);
     }
@@ -373,7 +374,8 @@ pub async fn claim_next(
          WHERE id = (SELECT id FROM tasks WHERE status = 'OPEN' AND team = $4 \
            AND skill IN ({list}) AND ready_at <= $3 AND (assigned_to = '' OR assigned_to = $1) \
            ORDER BY priority DESC, due_at, id LIMIT 1{lock}) \
-         AND status = 'OPEN' RETURNING {TASK_COLS}"
+         AND status = 'OPEN' RETURNING {TASK_COLS}, \
+         (SELECT phone FROM customers WHERE customers.id = tasks.customer_id) AS customer_phone"
     )))
     .bind(agent)
     .bind(to_micros(until))
@@ -382,8 +384,25 @@ pub async fn claim_next(
     for s in skills {
         q = q.bind(s.as_str());
     }
-    let row = q.fetch_optional(conn).await?;
-    Ok(row.as_ref().map(task_of).transpose()?.map(|v| v.task))
+    let Some(row) = q.fetch_optional(conn).await? else {
+        return Ok(None);
+    };
+    let phone: Option<String> = row.try_get("customer_phone")?;
+    Ok(Some((task_of(&row)?.task, phone.unwrap_or_default())))
+}
+
+/// Moves scheduled tasks whose time has come into the queue; how many. Only queued tasks
+/// are in the claim index, so a claim never steps over the million calls planned for
+/// later in the year.
+pub async fn open_ready(conn: &mut AnyConnection, now: Timestamp) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE tasks SET status = 'OPEN', updated_at = $1, version = version + 1 \
+         WHERE status = 'SCHEDULED' AND ready_at <= $1",
+    )
+    .bind(to_micros(now))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Puts tasks whose claim ran out back in the queue; how many.
@@ -406,7 +425,7 @@ pub async fn escalations_due(
 ) -> Result<Vec<Versioned>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {TASK_COLS} FROM tasks WHERE next_escalation_at <= $1 \
-         AND status IN ('OPEN', 'CLAIMED') ORDER BY next_escalation_at LIMIT $2"
+         AND status IN ('SCHEDULED', 'OPEN', 'CLAIMED') ORDER BY next_escalation_at LIMIT $2"
     )))
     .bind(to_micros(now))
     .bind(limit)
@@ -427,7 +446,7 @@ pub async fn cancel_kind(
         "UPDATE tasks SET status = 'CANCELLED', reason = $3, closed_at = $4, updated_at = $4, \
          claimed_by = '', claimed_until = NULL, next_escalation_at = NULL, \
          version = version + 1 WHERE customer_id = $1 AND plan_kind = $2 \
-         AND status IN ('OPEN', 'CLAIMED')",
+         AND status IN ('SCHEDULED', 'OPEN', 'CLAIMED')",
     )
     .bind(customer_id)
     .bind(kind.as_str())
@@ -469,7 +488,7 @@ pub async fn load(
     until_day: i64,
 ) -> Result<Vec<(String, i64, i64, i64)>> {
     filter
-        .raw("status IN ('OPEN', 'CLAIMED')")
+        .raw("status IN ('SCHEDULED', 'OPEN', 'CLAIMED')")
         .raw(&format!("due_day < {until_day}"));
     let rows = filter
         .query(

@@ -99,7 +99,11 @@ async fn a_critical_finding_escalates_to_the_director_then_the_region_until_reac
     )
     .await
     .unwrap();
-    assert_eq!(again.status, pb::TaskStatus::Open as i32, "stays open");
+    assert_eq!(
+        again.status,
+        pb::TaskStatus::Scheduled as i32,
+        "stays open, scheduled for the next attempt"
+    );
     assert!(
         claim(&s, &dr).await.is_none(),
         "spaced: not before ten minutes"
