@@ -292,7 +292,7 @@ impl Contact {
             .next()
             .unwrap_or(Channel::PhoneCall);
         let until_reached = kind == PlanKind::CriticalFinding;
-        let tasks = plan_tasks(template, now)
+        let tasks = plan_tasks(template, now, &place.tz)
             .into_iter()
             .map(|planned| {
                 let step = planned.step;

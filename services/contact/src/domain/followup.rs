@@ -352,13 +352,28 @@ pub struct Planned {
     pub due_at: Timestamp,
 }
 
-/// The tasks `template` plans from `now`.
-pub fn plan_tasks(template: &Template, now: Timestamp) -> Vec<Planned> {
+/// When a call planned for a later day opens: the start of the branch's working day, so
+/// that a day-one call after an outcome recorded late in the evening is not made at night.
+pub const DAY_STARTS: jiff::civil::Time = jiff::civil::Time::constant(9, 0, 0, 0);
+
+/// The tasks `template` plans from `now`: a step of day 0 opens at once, a later one at
+/// [`DAY_STARTS`] on its day in the branch's zone `tz`.
+pub fn plan_tasks(template: &Template, now: Timestamp, tz: &jiff::tz::TimeZone) -> Vec<Planned> {
+    let today = now.to_zoned_datetime(tz.clone()).date();
     template
         .steps
         .iter()
         .map(|s| {
-            let open_from = now + SignedDuration::from_hours(24 * i64::from(s.offset_days));
+            let open_from = if s.offset_days == 0 {
+                now
+            } else {
+                today
+                    .checked_add(jiff::Span::new().days(i64::from(s.offset_days)))
+                    .ok()
+                    .and_then(|d| d.to_datetime(DAY_STARTS).to_zoned_datetime(tz.clone()).ok())
+                    .map(|z| z.timestamp())
+                    .unwrap_or(now + SignedDuration::from_hours(24 * i64::from(s.offset_days)))
+            };
             Planned {
                 step: s.clone(),
                 open_from,
@@ -386,10 +401,6 @@ pub fn escalation_at(
 mod tests {
     use super::*;
 
-    fn t0() -> Timestamp {
-        "2026-11-30T02:00:00Z".parse().unwrap()
-    }
-
     #[test]
     fn every_built_in_template_passes_its_own_rules() {
         for kind in PlanKind::ALL {
@@ -398,13 +409,34 @@ mod tests {
     }
 
     #[test]
-    fn after_an_operation_calls_on_the_days_of_the_template() {
-        let tasks = plan_tasks(&built_in(PlanKind::AfterOperation), t0());
-        let days: Vec<i64> = tasks
+    fn after_an_operation_calls_on_the_days_of_the_template_from_nine_local() {
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+        // 22:30 in Shanghai on 30 November.
+        let late: Timestamp = "2026-11-30T14:30:00Z".parse().unwrap();
+        let tasks = plan_tasks(&built_in(PlanKind::AfterOperation), late, &tz);
+        let opens: Vec<String> = tasks
             .iter()
-            .map(|p| p.open_from.duration_since(t0()).as_hours() / 24)
+            .map(|p| {
+                p.open_from
+                    .to_zoned_datetime(tz.clone())
+                    .datetime()
+                    .to_string()
+            })
             .collect();
-        assert_eq!(days, [1, 7, 30, 90, 180, 365]);
+        assert_eq!(
+            opens,
+            [
+                "2026-12-01T09:00:00",
+                "2026-12-07T09:00:00",
+                "2026-12-30T09:00:00",
+                "2027-02-28T09:00:00",
+                "2027-05-29T09:00:00",
+                "2027-11-30T09:00:00"
+            ]
+        );
+        // Day 0 opens at once.
+        let now = plan_tasks(&built_in(PlanKind::CriticalFinding), late, &tz);
+        assert_eq!(now[0].open_from, late);
     }
 
     #[test]
