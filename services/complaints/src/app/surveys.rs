@@ -84,7 +84,25 @@ impl Complaints {
         branch_id: &str,
         a: ct::SurveyAnswered,
     ) -> Result<()> {
-        let branch = self.branch_by_id(branch_id).await?;
+        let branch = match self.branch_by_id(branch_id).await {
+            Ok(b) => b,
+            // A branch scheduling no longer knows will not come back: the answer is
+            // logged and passed over, so the feed does not stall on it for ever.
+            Err(service_kit::Error::NotFound(what)) => {
+                tracing::warn!(survey = %a.survey_id, %what, "detractor's branch unknown; no work order");
+                let now = to_micros(self.now());
+                return retry(|| async {
+                    if let Some(tx) =
+                        begin_claimed(&self.db, CONTACT_CONSUMER, position, now).await?
+                    {
+                        tx.commit().await?;
+                    }
+                    Ok(())
+                })
+                .await;
+            }
+            Err(e) => return Err(e),
+        };
         let severity = survey_severity(a.score);
         let policy = self.policy(severity).await?;
         let now = self.now();

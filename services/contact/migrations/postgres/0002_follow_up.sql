@@ -98,6 +98,8 @@ CREATE INDEX tasks_customer ON tasks (customer_id);
 CREATE INDEX tasks_load ON tasks (team, due_day) WHERE status IN ('SCHEDULED', 'OPEN', 'CLAIMED');
 -- The sweep moves scheduled tasks into the queue when their time comes.
 CREATE INDEX tasks_scheduled ON tasks (ready_at) WHERE status = 'SCHEDULED';
+-- Queued tasks kept for one agent, released to the team when the agent does not come.
+CREATE INDEX tasks_assigned ON tasks (ready_at) WHERE status = 'OPEN' AND assigned_to <> '';
 
 -- Outcomes recorded, for retries of RecordCallOutcome and ReassignTask.
 CREATE TABLE task_actions (

@@ -72,7 +72,12 @@ pub fn plan_out(v: &PlanView) -> pb::FollowUpPlan {
         appointment_id: p.appointment_id.clone(),
         branch_id: p.branch_id.clone(),
         kind: plan_kind_out(p.kind),
-        outcome: p.outcome.map(visit_outcome_out).unwrap_or(0),
+        // What was found is medical too: a critical finding or an operation.
+        outcome: if v.medical {
+            p.outcome.map(visit_outcome_out).unwrap_or(0)
+        } else {
+            0
+        },
         status: plan_status_out(p.status),
         reason: p.reason.clone(),
         recorded_by: p.recorded_by.clone(),

@@ -264,6 +264,10 @@ impl Contact {
             if let Some(points) = points {
                 store::customers::set_points(&mut tx, id, &points).await?;
             }
+            if c.do_not_contact {
+                // The calls stop with the same commit; the plans say why.
+                Self::stop_calls(&mut tx, id, None, now).await?;
+            }
             tx.commit().await?;
             Ok(())
         })
@@ -299,25 +303,13 @@ impl Contact {
     ) -> Result<CustomerView> {
         let (points, order) = check_preferences(prefs)?;
         let quiet = prefs.quiet_hours.unwrap_or_default();
-        let view = self
-            .change(p, id, expected_version, |c| {
-                c.channel_order = order.clone();
-                c.quiet_hours = quiet;
-                c.do_not_contact = prefs.do_not_contact;
-                Some(points.clone())
-            })
-            .await?;
-        if prefs.do_not_contact {
-            let now = self.now();
-            retry(|| async {
-                let mut tx = self.db.begin().await?;
-                Self::stop_calls(&mut tx, id, None, now).await?;
-                tx.commit().await?;
-                Ok(())
-            })
-            .await?;
-        }
-        Ok(view)
+        self.change(p, id, expected_version, |c| {
+            c.channel_order = order.clone();
+            c.quiet_hours = quiet;
+            c.do_not_contact = prefs.do_not_contact;
+            Some(points.clone())
+        })
+        .await
     }
 
     /// Records consent given or withdrawn; a retry with the same `request_id` changes

@@ -39,8 +39,8 @@ enum Effect {
         starts_at: Timestamp,
         ends_at: Option<Timestamp>,
     },
-    /// A visit that needs no more reminders, and why.
-    Ended(String, VisitStatus),
+    /// A visit that needs no more reminders, why, and when.
+    Ended(String, VisitStatus, Timestamp),
 }
 
 fn at(t: Option<prost_types::Timestamp>) -> Timestamp {
@@ -68,6 +68,11 @@ impl Contact {
 
     /// What one event changes here, if anything.
     async fn effect_of(&self, event: sched::SchedulingEvent) -> Result<Option<Effect>> {
+        // When it happened in scheduling, not when it reached us (a backlog after an outage).
+        let happened = event
+            .occurred_at
+            .map(|t| at(Some(t)))
+            .unwrap_or_else(|| self.now());
         Ok(Some(match event.kind {
             Some(Kind::AppointmentBooked(b)) => {
                 Effect::Booked(Box::new(self.visit_of(&event.branch_id, b).await?))
@@ -78,13 +83,15 @@ impl Contact {
                 id: r.appointment_id,
             },
             Some(Kind::AppointmentCancelled(c)) => {
-                Effect::Ended(c.appointment_id, VisitStatus::Cancelled)
+                Effect::Ended(c.appointment_id, VisitStatus::Cancelled, happened)
             }
-            Some(Kind::CheckedIn(c)) => Effect::Ended(c.appointment_id, VisitStatus::CheckedIn),
+            Some(Kind::CheckedIn(c)) => {
+                Effect::Ended(c.appointment_id, VisitStatus::CheckedIn, happened)
+            }
             Some(Kind::VisitCompleted(c)) => {
-                Effect::Ended(c.appointment_id, VisitStatus::Completed)
+                Effect::Ended(c.appointment_id, VisitStatus::Completed, happened)
             }
-            Some(Kind::NoShow(c)) => Effect::Ended(c.appointment_id, VisitStatus::NoShow),
+            Some(Kind::NoShow(c)) => Effect::Ended(c.appointment_id, VisitStatus::NoShow, happened),
             Some(Kind::BranchChanged(c)) => {
                 if let Some(b) = c.branch {
                     self.branches.forget(&b.branch_id);
@@ -137,12 +144,13 @@ impl Contact {
                         starts_at,
                         ends_at,
                     } => self.moved(&mut tx, id, *starts_at, *ends_at, now).await?,
-                    Effect::Ended(id, status) => {
-                        store::visits::set_status(&mut tx, id, *status, now).await?;
+                    Effect::Ended(id, status, happened) => {
+                        let changed = store::visits::set_status(&mut tx, id, *status, now).await?;
                         let reason = format!("the visit is {}", status.as_str().to_lowercase());
                         store::visits::withdraw_planned(&mut tx, id, &reason, now).await?;
-                        if *status == VisitStatus::Completed {
-                            self.completed(&mut tx, id, now).await?;
+                        // A second completion of the same visit counts nothing more.
+                        if changed && *status == VisitStatus::Completed {
+                            self.completed(&mut tx, id, *happened, now).await?;
                         }
                     }
                 }
@@ -276,7 +284,13 @@ impl Contact {
     }
 
     /// A completed visit counts towards the customer's segment and plans their survey.
-    async fn completed(&self, tx: &mut Tx, id: &str, now: Timestamp) -> Result<()> {
+    async fn completed(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        completed_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
         let Some(visit) = store::visits::get(tx, id).await? else {
             return Ok(());
         };
@@ -288,10 +302,10 @@ impl Contact {
             &visit.customer_id,
             &visit.branch_id,
             &visit.region_path,
-            now,
+            completed_at,
         )
         .await?;
-        self.plan_survey(tx, &visit, now, now).await
+        self.plan_survey(tx, &visit, completed_at, now).await
     }
 
     /// A lead who books is converted: tied to the booking, the sales call cancelled, and

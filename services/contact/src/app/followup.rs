@@ -180,28 +180,34 @@ impl Contact {
             region_path: visit.region_path.clone(),
             tz: visit.tz(),
         };
-        let (plan, tasks) = self.plan_for(
-            &customer,
-            &template,
-            &place,
-            appointment_id,
-            Some(outcome),
-            &summary,
-            &p.subject,
-            request_id,
-            now,
-        );
         let created = retry(|| async {
             let mut tx = self.db.begin().await?;
+            // Lock the customer first: a consent withdrawal (or do-not-contact) committed
+            // before this is seen below, and one after it withdraws these tasks.
+            store::customers::lock(&mut tx, self.db.backend(), &customer.id).await?;
+            let customer = store::customers::get(&mut tx, &customer.id)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("customer {}", customer.id)))?;
+            let (plan, tasks) = self.plan_for(
+                &customer,
+                &template,
+                &place,
+                appointment_id,
+                Some(outcome),
+                &summary,
+                &p.subject,
+                request_id,
+                now,
+            );
             if !store::tasks::insert_plan(&mut tx, &plan, now).await? {
-                return Ok(false);
+                return Ok(None);
             }
             store::tasks::insert_tasks(&mut tx, &tasks, now).await?;
             if outcome == VisitOutcome::AfterOperation {
                 store::outreach::after_operation(&mut tx, &customer.id, now).await?;
             }
             tx.commit().await?;
-            Ok(true)
+            Ok(Some(tasks.len()))
         })
         .await?;
         let mut conn = self.conn().await?;
@@ -210,8 +216,8 @@ impl Contact {
             .ok_or_else(|| {
                 Error::Aborted("the plan was being started concurrently; retry".into())
             })?;
-        if created {
-            tracing::info!(plan = %plan.id, kind = %plan.kind, tasks = tasks.len(), "follow-up plan started");
+        if let Some(tasks) = created {
+            tracing::info!(plan = %plan.id, kind = %plan.kind, tasks, "follow-up plan started");
         }
         self.replayed(p, &mut conn, plan, appointment_id).await
     }
@@ -343,7 +349,13 @@ impl Contact {
         p.require_role(roles::READ_PLANS, "read follow-up plans")?;
         let mut conn = self.conn().await?;
         self.visible(&mut conn, p, customer_id).await?;
-        let plans = store::tasks::plans_of(&mut conn, customer_id).await?;
+        // Only the plans of branches in the caller's scope: seeing the customer (a visit
+        // here) does not open another branch's findings.
+        let plans: Vec<Plan> = store::tasks::plans_of(&mut conn, customer_id)
+            .await?
+            .into_iter()
+            .filter(|plan| p.scope.covers(&plan.branch_id, &plan.region_path))
+            .collect();
         let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
         let mut tasks = store::tasks::tasks_of(&mut conn, &ids).await?;
         Ok(plans

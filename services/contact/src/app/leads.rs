@@ -71,6 +71,13 @@ impl Contact {
         leads: Vec<LeadInput>,
     ) -> Result<Vec<LeadResult>> {
         p.require_role(roles::LEADS, "import leads")?;
+        // A lead is found by its mobile among all the group's customers, and a lead without
+        // a branch is the group call centre's: only the group's marketing imports them.
+        if p.scope != service_kit::auth::OrgScope::Group {
+            return Err(Error::PermissionDenied(
+                "leads are imported with a token of the group's scope".into(),
+            ));
+        }
         let mut v = Violations::new();
         service_kit::edge::require(&mut v, batch_id, "batch_id");
         service_kit::edge::require(&mut v, source, "source");

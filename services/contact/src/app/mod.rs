@@ -83,8 +83,8 @@ pub mod roles {
     pub const AGENTS: &[Role] = &[CallCentreAgent, FrontDesk, HealthManager];
     /// Declare agents, reassign tasks, record outcomes of tasks escalated to them.
     pub const SUPERVISE: &[Role] = &[GroupAdmin, RegionAdmin, BranchDirector];
-    /// Import leads (marketing, through its service token or an administrator).
-    pub const LEADS: &[Role] = &[GroupAdmin, RegionAdmin, Service];
+    /// Import leads (marketing, through its service token or an administrator; group scope).
+    pub const LEADS: &[Role] = &[GroupAdmin, Service];
     /// Report a survey's answer (the messaging platform or the app).
     pub const SURVEY_ANSWERS: &[Role] = &[Service, GroupAdmin];
     /// Read figures: surveys, leads, segments, the planned load.

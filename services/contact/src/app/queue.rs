@@ -29,6 +29,9 @@ use crate::{
 
 /// How long a claim holds a task before it returns to the queue.
 pub const CLAIM_HOLD: SignedDuration = SignedDuration::from_mins(15);
+/// How long a queued task stays kept for one agent (a call back they arranged, a
+/// reassignment) before anyone of the team may take it.
+pub const ASSIGNED_HOLD: SignedDuration = SignedDuration::from_hours(1);
 /// How long an agent read from the database is used before it is read again.
 pub const AGENT_FRESH: std::time::Duration = std::time::Duration::from_secs(30);
 /// The most a call's note may say.
@@ -233,11 +236,11 @@ impl Contact {
         let note = rules::note(&mut v, "note", &r.note, MAX_NOTE, false);
         check(v)?;
         let earlier = store::tasks::action(&mut *self.conn().await?, &r.request_id).await?;
-        if let Some(done) = earlier {
-            if done != r.task_id {
+        if let Some((task, action)) = earlier {
+            if task != r.task_id || action != "call" {
                 return Err(Error::invalid(
                     "request_id",
-                    "already used for another task",
+                    "already used for another task or another action",
                 ));
             }
             let v = self.reachable_task(p, &r.task_id).await?;
@@ -296,11 +299,13 @@ impl Contact {
                     if counted {
                         t.attempts += 1;
                     }
-                    t.assigned_to = if keep_agent {
-                        p.subject.clone()
-                    } else {
-                        String::new()
-                    };
+                    // Kept for the agent who arranged the call back; a manager recording
+                    // one leaves the task to whom it was kept for (they take no calls).
+                    if keep_agent && holds {
+                        t.assigned_to = p.subject.clone();
+                    } else if !keep_agent {
+                        t.assigned_to = String::new();
+                    }
                 }
             }
             let mut tx = self.db.begin().await?;
@@ -368,10 +373,14 @@ impl Contact {
         if !team.is_empty() {
             self.check_team(p, team, "team").await?;
         }
-        if store::tasks::action(&mut *self.conn().await?, request_id)
-            .await?
-            .is_some()
-        {
+        let earlier = store::tasks::action(&mut *self.conn().await?, request_id).await?;
+        if let Some((task, action)) = earlier {
+            if task != task_id || action != "reassign" {
+                return Err(Error::invalid(
+                    "request_id",
+                    "already used for another task or another action",
+                ));
+            }
             let v = self.reachable_task(p, task_id).await?;
             return Ok(self.task_views(p, vec![v.task]).await?.remove(0));
         }
@@ -388,6 +397,21 @@ impl Contact {
             }
             if !team.is_empty() {
                 t.team = team.to_owned();
+            }
+            if !agent_id.is_empty() {
+                let agent = store::agents::agent(&mut *self.conn().await?, agent_id).await?;
+                match agent {
+                    Some(a) if a.team == t.team && a.skills.contains(&t.skill) => {}
+                    Some(a) => {
+                        return Err(Error::FailedPrecondition(format!(
+                            "agent {agent_id} works in {} with {:?}; the task is {}'s and needs {}",
+                            a.team, a.skills, t.team, t.skill
+                        )));
+                    }
+                    None => {
+                        return Err(Error::NotFound(format!("agent {agent_id}")));
+                    }
+                }
             }
             t.assigned_to = agent_id.to_owned();
             t.status = TaskStatus::waiting(t.ready_at, now);
@@ -484,6 +508,7 @@ impl Contact {
     pub async fn sweep_queue(&self) -> Result<(u64, usize)> {
         let now = self.now();
         store::tasks::open_ready(&mut *self.conn().await?, now).await?;
+        store::tasks::release_assignments(&mut *self.conn().await?, now, ASSIGNED_HOLD).await?;
         let released = store::tasks::release_expired(&mut *self.conn().await?, now).await?;
         let due = store::tasks::escalations_due(&mut *self.conn().await?, now, self.batch).await?;
         let mut templates = HashMap::new();

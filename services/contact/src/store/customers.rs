@@ -319,6 +319,22 @@ pub async fn touch(conn: &mut AnyConnection, id: &str, at: Timestamp) -> Result<
     Ok(())
 }
 
+/// Holds the customer's row until the transaction ends, so that a consent or preference
+/// change waits for it (and it for them). SQLite, with one writer, needs nothing.
+pub async fn lock(
+    conn: &mut AnyConnection,
+    backend: service_kit::db::Backend,
+    id: &str,
+) -> Result<()> {
+    if backend == service_kit::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// The quiet hours of those of `ids` who are customers.
 pub async fn quiet_hours(
     conn: &mut AnyConnection,

@@ -370,7 +370,7 @@ pub async fn set_work_order(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE surveys SET work_order_id = $2, work_order_number = $3, work_order_status = $4 \
-         WHERE appointment_id = $1 AND status = 'ANSWERED'",
+         WHERE appointment_id = $1 AND status = 'ANSWERED' AND work_order_id = ''",
     )
     .bind(appointment_id)
     .bind(work_order_id)

@@ -533,11 +533,34 @@ pub async fn record_action(
     Ok(done.rows_affected() == 1)
 }
 
-/// The task an earlier action under `request_id` was on.
-pub async fn action(conn: &mut AnyConnection, request_id: &str) -> Result<Option<String>> {
-    let row = sqlx::query("SELECT task_id FROM task_actions WHERE request_id = $1")
+/// The task an earlier action under `request_id` was on, and what the action was.
+pub async fn action(
+    conn: &mut AnyConnection,
+    request_id: &str,
+) -> Result<Option<(String, String)>> {
+    let row = sqlx::query("SELECT task_id, action FROM task_actions WHERE request_id = $1")
         .bind(request_id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(|r| r.try_get("task_id")).transpose()?)
+    Ok(row
+        .map(|r| Ok::<_, sqlx::Error>((r.try_get("task_id")?, r.try_get("action")?)))
+        .transpose()?)
+}
+
+/// Lets anyone of the team take queued tasks kept for one agent who has not taken them
+/// within `grace` of their time (a call back the agent missed, an agent who moved on).
+pub async fn release_assignments(
+    conn: &mut AnyConnection,
+    now: Timestamp,
+    grace: jiff::SignedDuration,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE tasks SET assigned_to = '', updated_at = $1, version = version + 1 \
+         WHERE status = 'OPEN' AND assigned_to <> '' AND ready_at <= $2",
+    )
+    .bind(to_micros(now))
+    .bind(to_micros(now - grace))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }

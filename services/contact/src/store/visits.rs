@@ -125,20 +125,23 @@ pub async fn move_to(
     Ok(())
 }
 
-/// Sets where the visit stands.
+/// Sets where the visit stands; `false` when it already stood there (an event seen again).
 pub async fn set_status(
     conn: &mut AnyConnection,
     appointment_id: &str,
     status: VisitStatus,
     at: Timestamp,
-) -> Result<()> {
-    sqlx::query("UPDATE visits SET status = $1, updated_at = $2 WHERE appointment_id = $3")
-        .bind(status.as_str())
-        .bind(to_micros(at))
-        .bind(appointment_id)
-        .execute(conn)
-        .await?;
-    Ok(())
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE visits SET status = $1, updated_at = $2 WHERE appointment_id = $3 \
+         AND status <> $1",
+    )
+    .bind(status.as_str())
+    .bind(to_micros(at))
+    .bind(appointment_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The branch's visits starting in `[from, to)`, by start.

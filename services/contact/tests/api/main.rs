@@ -7,6 +7,7 @@ mod customers;
 mod edges;
 mod follow_up;
 mod queue;
+mod queue_rules;
 mod reminders;
 mod schedule_changes;
 mod schema;
