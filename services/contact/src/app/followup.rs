@@ -357,14 +357,15 @@ impl Contact {
             .filter(|plan| p.scope.covers(&plan.branch_id, &plan.region_path))
             .collect();
         let ids: Vec<&str> = plans.iter().map(|p| p.id.as_str()).collect();
-        let mut tasks = store::tasks::tasks_of(&mut conn, &ids).await?;
+        let mut by_plan: std::collections::HashMap<String, Vec<Task>> = Default::default();
+        for t in store::tasks::tasks_of(&mut conn, &ids).await? {
+            by_plan.entry(t.plan_id.clone()).or_default().push(t);
+        }
         Ok(plans
             .into_iter()
             .map(|plan| {
-                let (mine, rest): (Vec<Task>, Vec<Task>) =
-                    tasks.drain(..).partition(|t| t.plan_id == plan.id);
-                tasks = rest;
-                self.plan_view(p, plan, mine)
+                let tasks = by_plan.remove(&plan.id).unwrap_or_default();
+                self.plan_view(p, plan, tasks)
             })
             .collect())
     }

@@ -44,7 +44,12 @@ pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
 
 /// `$1, …, $n`, for an `IN (…)` list whose values are all bound.
 pub(crate) fn in_list(n: usize) -> String {
-    (1..=n)
+    in_list_after(0, n)
+}
+
+/// `$k+1, …, $k+n`: an `IN (…)` list bound after the statement's first `k` values.
+pub(crate) fn in_list_after(k: usize, n: usize) -> String {
+    (k + 1..=k + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")

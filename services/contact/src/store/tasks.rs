@@ -11,7 +11,7 @@ use service_kit::{
 };
 use sqlx::{AnyConnection, Row, any::AnyRow};
 
-use super::{in_list, opt_micros, opt_ts, parsed, ts};
+use super::{in_list, in_list_after, opt_micros, opt_ts, parsed, ts};
 use crate::domain::{
     followup_vocab::{
         CallOutcome, EscalationLevel, PlanKind, PlanStatus, Skill, TaskStatus, VisitOutcome,
@@ -127,10 +127,7 @@ pub async fn withdraw(
     if kinds.is_empty() {
         return Ok(0);
     }
-    let list = (0..kinds.len())
-        .map(|i| format!("${}", i + 4))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = in_list_after(3, kinds.len());
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE tasks SET status = 'WITHDRAWN', reason = $2, closed_at = $3, updated_at = $3, \
          claimed_by = '', claimed_until = NULL, next_escalation_at = NULL, \
@@ -360,10 +357,7 @@ pub async fn claim_next(
     if skills.is_empty() {
         return Ok(None);
     }
-    let list = (0..skills.len())
-        .map(|i| format!("${}", i + 5))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = in_list_after(4, skills.len());
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
